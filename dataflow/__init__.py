@@ -1,0 +1,1 @@
+"""Semantic-variable dataflow serving (issue #3)."""

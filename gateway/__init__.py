@@ -1,0 +1,1 @@
+"""Semgate gateway: the OpenAI-compatible service, its config, engines and CLI."""

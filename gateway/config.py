@@ -1,0 +1,157 @@
+"""Gateway configuration: a YAML file validated by pydantic.
+
+Every section forbids unknown keys, so a typo fails at start with the key's
+path in the message instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MiB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class SimEngineConfig(_Section):
+    """An embedded simulated engine (see docs/sim-engine.md)."""
+
+    profile: str = "llama3-8b-h100"
+    seed: int = 0
+    # Divides every modelled duration: 10 runs the simulated GPU ten times
+    # faster than real time, which keeps tests quick without changing ratios.
+    speedup: PositiveFloat = 1.0
+    # Per-profile field overrides, e.g. {"kv_cache_tokens": 4096}.
+    overrides: dict[str, float] = {}
+
+
+class VLLMEngineConfig(_Section):
+    """A real vLLM server that the gateway starts, watches and stops."""
+
+    model: str
+    args: list[str] = []
+    python: str = ".venv-vllm/bin/python"
+    env: dict[str, str] = {}
+    startup_timeout_s: PositiveFloat = 600.0
+    max_restarts: int = Field(default=5, ge=0)
+
+
+class ModelConfig(_Section):
+    """One public model name and where its requests go."""
+
+    name: str = Field(min_length=1)
+    engine: Literal["http", "sim", "vllm"] = "http"
+    upstreams: list[str] = []
+    upstream_model: str | None = None
+    # Name of an environment variable holding the upstream's API key; the key
+    # itself never appears in the file.
+    upstream_api_key_env: str | None = None
+    input_cost_per_mtok: float = Field(default=0.0, ge=0)
+    output_cost_per_mtok: float = Field(default=0.0, ge=0)
+    sim: SimEngineConfig | None = None
+    vllm: VLLMEngineConfig | None = None
+
+    @field_validator("upstreams")
+    @classmethod
+    def _check_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) base URL")
+        return [url.rstrip("/") for url in urls]
+
+    @model_validator(mode="after")
+    def _check_engine(self) -> ModelConfig:
+        if self.engine == "http" and not self.upstreams:
+            raise ValueError("needs 'upstreams' (or engine: sim / vllm)")
+        if self.engine != "http" and self.upstreams:
+            raise ValueError(f"engine {self.engine!r} runs its own upstream; drop 'upstreams'")
+        if self.engine == "vllm" and self.vllm is None:
+            raise ValueError("engine 'vllm' needs a 'vllm' section with at least 'model'")
+        if self.engine == "sim" and self.sim is None:
+            object.__setattr__(self, "sim", SimEngineConfig())
+        return self
+
+    @property
+    def served_model(self) -> str:
+        """The model name sent upstream."""
+        return self.upstream_model or self.name
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=16 * MiB, gt=0)
+    # Upstream timeouts: connecting, and waiting for the next byte of a reply.
+    connect_timeout_s: PositiveFloat = 5.0
+    read_timeout_s: PositiveFloat = 600.0
+    max_connections_per_upstream: int = Field(default=256, gt=0)
+    access_log: bool = True
+    # How often engines' /health is polled for /ready.
+    health_interval_s: PositiveFloat = 5.0
+
+
+class GatewayConfig(_Section):
+    server: ServerConfig = ServerConfig()
+    models: list[ModelConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> GatewayConfig:
+        seen: set[str] = set()
+        for model in self.models:
+            if model.name in seen:
+                raise ValueError(f"model name {model.name!r} is used twice")
+            seen.add(model.name)
+        return self
+
+
+def default_config() -> GatewayConfig:
+    """The embedded default: simulated engines only, starts in seconds."""
+    return GatewayConfig(
+        models=[
+            ModelConfig(name="sim-small", engine="sim", sim=SimEngineConfig(profile="llama3-8b-h100")),
+            ModelConfig(name="sim-large", engine="sim", sim=SimEngineConfig(profile="llama3-70b-h100x4")),
+        ]
+    )
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "<config>") -> GatewayConfig:
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid config {source}:\n{_describe(exc)}") from None
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a mapping with a 'models' list")
+    return parse_config(data, str(path))

@@ -1,0 +1,1 @@
+"""Inline guard and uncertainty policies (issue #5)."""

@@ -1,0 +1,1 @@
+"""Model and replica routing (issue #4). Today: replica choice for the gateway core."""

