@@ -1,0 +1,148 @@
+"""The gateway as an ASGI application.
+
+`Gateway` sends the OpenAI POST endpoints to the lean handlers in proxy.py
+and everything else (models, health, readiness, metrics, lifespan, 404s) to
+a FastAPI app, where per-request cost does not matter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException
+
+from gateway.config import GatewayConfig
+from gateway.engines.manager import EngineSet
+from gateway.errors import error_body
+from gateway.health import HealthMonitor
+from gateway.metrics import GatewayMetrics
+from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from gateway.proxy import ProxyEndpoint, Receive, Scope, Send
+from gateway.routes import ModelRoute
+from gateway.upstream import UpstreamClient
+
+ENDPOINTS = (
+    ("/v1/chat/completions", "chat", ChatCompletionRequest),
+    ("/v1/completions", "completions", CompletionRequest),
+    ("/v1/embeddings", "embeddings", EmbeddingRequest),
+)
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, *, base_dir: Path | None = None) -> None:
+        self.config = config
+        self.metrics = GatewayMetrics()
+        self.routes: dict[str, ModelRoute] = {}
+        self.created = int(time.time())
+        server = config.server
+        self.client = UpstreamClient(
+            limit_per_origin=server.max_connections_per_upstream,
+            connect_timeout=server.connect_timeout_s,
+            read_timeout=server.read_timeout_s,
+        )
+        self.engines = EngineSet(config.models, base_dir or Path.cwd())
+        self.health = HealthMonitor(self.routes, server.health_interval_s)
+        self._fast = {
+            path: ProxyEndpoint(
+                path=path.removeprefix("/v1").encode(),
+                endpoint=name,
+                schema=schema,
+                routes=self.routes,
+                client=self.client,
+                metrics=self.metrics,
+                max_body_bytes=server.max_body_bytes,
+                log_requests=server.access_log,
+            )
+            for path, name, schema in ENDPOINTS
+        }
+        self.api = build_api(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self._fast.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+    async def startup(self) -> None:
+        urls = await self.engines.start()
+        for model in self.config.models:
+            self.routes[model.name] = ModelRoute.build(model, urls.get(model.name) or list(model.upstreams))
+        await self.health.check_all()
+        self.health.start()
+
+    async def shutdown(self) -> None:
+        await self.health.stop()
+        self.client.close()
+        await self.engines.stop()
+
+    def readiness(self) -> dict[str, Any]:
+        models = {
+            name: {"ready": route.replicas.any_healthy, "replicas": [r.healthy for r in route.replicas.replicas]}
+            for name, route in self.routes.items()
+        }
+        return {"ready": any(m["ready"] for m in models.values()), "models": models}
+
+
+def _error(status: int, message: str, type_: str, code: str) -> Response:
+    return Response(error_body(message, type_, code), status_code=status, media_type="application/json")
+
+
+def build_api(gateway: Gateway) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await gateway.startup()
+        try:
+            yield
+        finally:
+            await gateway.shutdown()
+
+    api = FastAPI(title="Semgate", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @api.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, str(exc.detail), "invalid_request_error", code)
+
+    @api.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
+        return _error(422, str(exc.errors()[0].get("msg", "invalid request")), "invalid_request_error", "invalid_request")
+
+    @api.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/ready")
+    async def ready() -> Response:
+        state = gateway.readiness()
+        return JSONResponse(state, status_code=200 if state["ready"] else 503)
+
+    @api.get("/metrics")
+    async def metrics() -> Response:
+        return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @api.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        data = [
+            {"id": m.name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
+            for m in gateway.config.models
+        ]
+        return {"object": "list", "data": data}
+
+    @api.get("/v1/models/{name:path}")
+    async def model(name: str) -> Response:
+        if name not in gateway.routes:
+            return _error(404, f"model {name!r} does not exist", "invalid_request_error", "model_not_found")
+        body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
+        return JSONResponse(body)
+
+    return api

@@ -1,0 +1,94 @@
+"""The gateway's exception hierarchy and OpenAI-shaped error bodies.
+
+Every failure a client can see is a `GatewayError`: it carries the HTTP status
+and renders as `{"error": {"message", "type", "param", "code"}}`, the shape the
+OpenAI SDKs parse into their own exception classes.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+
+class GatewayError(Exception):
+    status: int = 500
+    type: str = "internal_error"
+    code: str | None = "internal_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+
+    def body(self) -> bytes:
+        return error_body(self.message, self.type, self.code, self.param)
+
+
+def error_body(message: str, type_: str, code: str | int | None, param: str | None = None) -> bytes:
+    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+
+
+# --- the client's fault -----------------------------------------------------
+
+
+class BadRequest(GatewayError):
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class InvalidJSON(BadRequest):
+    code = "invalid_json"
+
+
+class ModelNotFound(GatewayError):
+    status = 404
+    type = "invalid_request_error"
+    code = "model_not_found"
+
+
+class RouteNotFound(GatewayError):
+    status = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class MethodNotAllowed(GatewayError):
+    status = 405
+    type = "invalid_request_error"
+    code = "method_not_allowed"
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    type = "invalid_request_error"
+    code = "payload_too_large"
+
+
+# --- the upstream's fault ---------------------------------------------------
+
+
+class UpstreamError(GatewayError):
+    """The upstream answered with something unusable, or broke mid-reply."""
+
+    status = 502
+    type = "upstream_error"
+    code = "bad_gateway"
+
+
+class UpstreamUnavailable(UpstreamError):
+    """No replica of the model could be reached."""
+
+    status = 503
+    code = "upstream_unavailable"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    code = "upstream_timeout"
+
+
+class ClientDisconnected(Exception):
+    """The client went away; nothing is left to answer (not a GatewayError)."""

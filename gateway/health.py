@@ -1,0 +1,70 @@
+"""Active health checks: each replica's `/health` polled in the background.
+
+Any HTTP answer below 500 counts as alive (servers without `/health` answer
+404, which still proves they are up); refused connections, timeouts and 5xx
+mark the replica down until the next successful probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from gateway.routes import ModelRoute
+from router.replicas import Replica
+
+log = logging.getLogger("semgate.health")
+PROBE_TIMEOUT_S = 2.0
+
+
+async def probe(replica: Replica, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    replica.refresh()
+    origin = replica.origin
+    writer = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                origin.host, origin.port, ssl=origin.scheme == "https" or None
+            )
+            writer.write(b"GET /health HTTP/1.1\r\nhost: " + origin.host_header + b"\r\nconnection: close\r\n\r\n")
+            status_line = await reader.readline()
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        if writer is not None:
+            writer.close()
+    parts = status_line.split()
+    return len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < 500
+
+
+class HealthMonitor:
+    def __init__(self, routes: dict[str, ModelRoute], interval: float) -> None:
+        self._routes = routes
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def check_all(self) -> None:
+        replicas = [r for route in self._routes.values() for r in route.replicas.replicas]
+        results = await asyncio.gather(*(probe(r) for r in replicas))
+        for replica, ok in zip(replicas, results):
+            if ok != replica.healthy:
+                log.warning("replica %s is %s", replica.url, "healthy again" if ok else "down")
+            replica.mark_healthy(ok)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="semgate-health")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.check_all()
+            except Exception:  # a probe bug must not end health checking
+                log.exception("health check failed")
