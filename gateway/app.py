@@ -64,6 +64,7 @@ class Gateway:
             for path, name, schema in ENDPOINTS
         }
         self.api = build_api(self)
+        self._started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -74,6 +75,14 @@ class Gateway:
         await self.api(scope, receive, send)
 
     async def startup(self) -> None:
+        """Start engines and health checks; a second call is a no-op.
+
+        The CLI calls this before the server starts, to report a failing
+        engine in one clean line; the ASGI lifespan calls it for embedders.
+        """
+        if self._started:
+            return
+        self._started = True
         urls = await self.engines.start()
         for model in self.config.models:
             self.routes[model.name] = ModelRoute.build(model, urls.get(model.name) or list(model.upstreams))
@@ -81,6 +90,7 @@ class Gateway:
         self.health.start()
 
     async def shutdown(self) -> None:
+        self._started = False
         await self.health.stop()
         self.client.close()
         await self.engines.stop()

@@ -10,6 +10,10 @@ import queue
 import sys
 from pathlib import Path
 
+import uvicorn
+import uvloop
+
+from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -44,10 +48,6 @@ def _banner(config: GatewayConfig, source: str, host: str, port: int) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gateway.app import Gateway
-
     try:
         if args.config:
             config = load_config(args.config)
@@ -69,7 +69,23 @@ def serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=10,
         )
     )
-    server.run()
+    try:
+        return uvloop.run(_serve(gateway, server))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        return 0
+
+
+async def _serve(gateway: Gateway, server: uvicorn.Server) -> int:
+    try:
+        await gateway.startup()
+    except Exception as exc:  # an engine that cannot start: one clear line, no traceback
+        logging.getLogger("semgate").error("start-up failed: %s", exc)
+        await gateway.shutdown()
+        return 1
+    try:
+        await server.serve()
+    finally:  # also when the port is taken (uvicorn exits) or on Ctrl-C
+        await gateway.shutdown()
     return 0 if server.started else 1
 
 
