@@ -48,3 +48,26 @@ def test_non_streaming_disconnect_aborts_the_upstream_request(gw: RunningGateway
     assert eventually(lambda: peer.aborted > before, timeout=3)
     assert eventually(lambda: metric(gw, 'semgate_client_disconnects_total{model="think"}') >= 1)
     assert metric(gw, 'semgate_requests_in_flight{model="think"}') == 0
+
+
+def sim_engine(gw: RunningGateway):
+    engine = gw.gateway.engines.get("sim")
+    assert engine is not None
+    return engine.server.engine
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_disconnect_frees_the_simulated_engine(gw: RunningGateway, stream: bool) -> None:
+    engine = sim_engine(gw)
+    before = engine.stats().aborted
+    # ignore_eos + 2,000 tokens: about 1 s of simulated decoding at speedup 20.
+    body = {"model": "sim", "messages": MESSAGES, "max_tokens": 2000, "ignore_eos": True, "stream": stream}
+    with httpx.Client(timeout=0.2) as http:
+        if stream:
+            with http.stream("POST", f"{gw.base_url}/chat/completions", json=body) as reply:
+                next(reply.iter_raw())
+        else:
+            with pytest.raises(httpx.ReadTimeout):
+                http.post(f"{gw.base_url}/chat/completions", json=body)
+    assert eventually(lambda: engine.stats().aborted > before, timeout=3)
+    assert eventually(lambda: engine.stats().running == 0)

@@ -61,11 +61,17 @@ class EngineSet:
         self._models = [m for m in models if m.engine != "http"]
         self._base_dir = base_dir
         self._engines: list[Engine] = []
+        self._by_model: dict[str, Engine] = {}
+
+    def get(self, model: str) -> Engine | None:
+        """The engine serving `model`, if the gateway runs one for it."""
+        return self._by_model.get(model)
 
     async def start(self) -> dict[str, list[UrlSource]]:
         """Start every engine concurrently; map model name -> upstream URLs."""
         made = [(m, *_make_engine(m, self._base_dir)) for m in self._models]
         self._engines = [engine for _, engine, _ in made]
+        self._by_model = {model.name: engine for model, engine, _ in made}
         urls = await asyncio.gather(*(engine.start() for _, engine, _ in made), return_exceptions=True)
         failed = [(m, u) for (m, _, _), u in zip(made, urls) if isinstance(u, BaseException)]
         if failed:
@@ -83,3 +89,4 @@ class EngineSet:
             if isinstance(result, BaseException):
                 log.warning("engine stop failed: %s", result)
         self._engines = []
+        self._by_model = {}
