@@ -65,7 +65,7 @@ def serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(
             gateway, host=host, port=port, loop="uvloop", http="httptools", lifespan="on",
-            access_log=False, server_header=False, log_config=None, log_level=args.log_level.lower(),
+            access_log=False, server_header=False, proxy_headers=False, log_config=None, log_level=args.log_level.lower(),
             timeout_graceful_shutdown=10,
         )
     )
