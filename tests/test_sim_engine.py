@@ -392,6 +392,21 @@ async def test_repeated_prompt_reports_cached_tokens() -> None:
     )
 
 
+async def test_next_turn_hits_the_blocks_cached_while_generating() -> None:
+    first = [{"role": "user", "content": "Describe the river."}]
+    async with serve() as (_, client):
+        turn = await client.chat.completions.create(
+            model=MODEL, messages=first, max_tokens=40, temperature=0, extra_body={"ignore_eos": True}
+        )
+        reply = {"role": "assistant", "content": turn.choices[0].message.content}
+        second = await client.chat.completions.create(
+            model=MODEL, messages=[*first, reply, {"role": "user", "content": "More."}], max_tokens=2
+        )
+    assert turn.usage is not None and second.usage is not None and second.usage.prompt_tokens_details is not None
+    generated_blocks = (turn.usage.prompt_tokens + turn.usage.completion_tokens - 1) // 16
+    assert second.usage.prompt_tokens_details.cached_tokens == 16 * generated_blocks > turn.usage.prompt_tokens
+
+
 async def test_metrics_use_vllm_names() -> None:
     async with serve() as (server, client):
         await client.chat.completions.create(model=MODEL, messages=MESSAGES, max_tokens=5, temperature=0)

@@ -166,6 +166,8 @@ class SimEngine:
         except RuntimeError:
             return  # submitted from sync code: the caller drives step()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            # A fresh event: an asyncio.Event is bound to the first loop that waits on it.
+            self._wake = asyncio.Event()
             self._task = loop.create_task(self._run(), name=f"sim-engine:{self.model_name}")
 
     async def start(self) -> None:

@@ -20,6 +20,21 @@ from .engine import SimEngine
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+# (kind, name without the _total suffix, help, EngineStats field)
+_FAMILIES: list[tuple[type[GaugeMetricFamily] | type[CounterMetricFamily], str, str, str]] = [
+    (GaugeMetricFamily, "vllm:num_requests_running", "Sequences in the running batch.", "running"),
+    (GaugeMetricFamily, "vllm:num_requests_waiting", "Sequences waiting to be scheduled.", "waiting"),
+    (GaugeMetricFamily, "vllm:kv_cache_usage_perc", "KV-cache usage; 1 means 100 percent.", "kv_cache_usage"),
+    (CounterMetricFamily, "vllm:prefix_cache_queries", "Prefix cache queries, in tokens.", "prefix_cache_queries"),
+    (CounterMetricFamily, "vllm:prefix_cache_hits", "Prefix cache hits, in tokens.", "prefix_cache_hits"),
+    (CounterMetricFamily, "vllm:prompt_tokens", "Prefill tokens processed.", "prompt_tokens"),
+    (CounterMetricFamily, "vllm:generation_tokens", "Generation tokens processed.", "generation_tokens"),
+    (CounterMetricFamily, "vllm:num_preemptions", "Cumulative preemptions.", "preemptions"),
+    (CounterMetricFamily, "vllm:request_abort", "Requests aborted (simulator extension).", "aborted"),
+    (CounterMetricFamily, "sim:loop_lag_seconds", "Wall seconds the simulator fell behind its cost model.", "lag_s"),
+]
+
+
 class _EngineCollector(Collector):
     def __init__(self, engine: SimEngine) -> None:
         self._engine = engine
@@ -28,44 +43,10 @@ class _EngineCollector(Collector):
         engine = self._engine
         stats = engine.stats()
         labels = {"model_name": engine.model_name}
-
-        def metric(
-            family: type[GaugeMetricFamily] | type[CounterMetricFamily], name: str, doc: str, value: float
-        ) -> Metric:
-            result = family(name, doc, labels=list(labels))
-            result.add_metric(list(labels.values()), value)
-            return result
-
-        yield metric(GaugeMetricFamily, "vllm:num_requests_running", "Sequences in the running batch.", stats.running)
-        yield metric(
-            GaugeMetricFamily, "vllm:num_requests_waiting", "Sequences waiting to be scheduled.", stats.waiting
-        )
-        yield metric(
-            GaugeMetricFamily, "vllm:kv_cache_usage_perc", "KV-cache usage; 1 means 100 percent.", stats.kv_cache_usage
-        )
-        yield metric(
-            CounterMetricFamily,
-            "vllm:prefix_cache_queries",
-            "Prefix cache queries, in tokens.",
-            stats.prefix_cache_queries,
-        )
-        yield metric(
-            CounterMetricFamily, "vllm:prefix_cache_hits", "Prefix cache hits, in tokens.", stats.prefix_cache_hits
-        )
-        yield metric(CounterMetricFamily, "vllm:prompt_tokens", "Prefill tokens processed.", stats.prompt_tokens)
-        yield metric(
-            CounterMetricFamily, "vllm:generation_tokens", "Generation tokens processed.", stats.generation_tokens
-        )
-        yield metric(CounterMetricFamily, "vllm:num_preemptions", "Cumulative preemptions.", stats.preemptions)
-        yield metric(
-            CounterMetricFamily, "vllm:request_abort", "Requests aborted (simulator extension).", stats.aborted
-        )
-        yield metric(
-            CounterMetricFamily,
-            "sim:loop_lag_seconds",
-            "Wall seconds the simulator fell behind its cost model.",
-            stats.lag_s,
-        )
+        for family, name, doc, field in _FAMILIES:
+            metric = family(name, doc, labels=list(labels))
+            metric.add_metric(list(labels.values()), getattr(stats, field))
+            yield metric
         yield self._successes(engine, labels)
 
     @staticmethod

@@ -39,6 +39,8 @@ from .request import SeqOutput, SimRequest
 
 _SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+# What a request still running when the server stops gets.
+_SHUTDOWN = ApiError("request aborted: engine shutting down", 503)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -120,7 +122,7 @@ class _GenerationResponse(Response):
             return
         tail = b""
         if self._aborted:
-            tail = _sse(orjson.loads(ApiError("request aborted: engine shutting down", 503).body()))
+            tail = b"data: " + _SHUTDOWN.body() + b"\n\n"
         elif self._parsed.include_usage:
             tail = _sse(renderer.usage_chunk())
         await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n", "more_body": False})
@@ -131,10 +133,10 @@ class _GenerationResponse(Response):
                 self._renderer.add(out)
         if self._client_gone:
             return
-        status, body = 200, orjson.dumps(self._renderer.response())
         if self._aborted:
-            error = ApiError("request aborted: engine shutting down", 503)
-            status, body = error.status, error.body()
+            status, body = _SHUTDOWN.status, _SHUTDOWN.body()
+        else:
+            status, body = 200, orjson.dumps(self._renderer.response())
         await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -145,7 +147,11 @@ class _Routes:
         self.registry = metrics_registry(engine)
 
     async def _body(self, request: Request) -> dict[str, Any]:
-        body = parse_json(await request.body())
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            raise ApiError("client disconnected", status=499) from None  # nobody will read it
+        body = parse_json(raw)
         check_model(body, self.engine.model_name)
         return body
 
@@ -158,7 +164,7 @@ class _Routes:
         except SimEngineError as exc:
             for request in submitted:
                 self.engine.abort(request)
-            raise ApiError(str(exc), param="messages") from None
+            raise ApiError(str(exc)) from None
         return submitted, outputs
 
     async def _generate(
@@ -169,8 +175,6 @@ class _Routes:
             requests, outputs = self._submit(parsed)
         except ApiError as exc:
             return _error(exc)
-        except ClientDisconnect:
-            return Response(status_code=499)  # nobody is listening
         shaped = renderer(self.engine.model_name, requests, parsed.params)
         return _GenerationResponse(self.engine, requests, outputs, shaped, parsed)
 

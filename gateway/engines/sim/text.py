@@ -100,17 +100,22 @@ def _content_text(content: Any) -> str:
 
 
 def render_chat(messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None) -> str:
-    """A Llama-3-style chat template; ends with the assistant header."""
+    """A Llama-3-style chat template; ends with the assistant header.
+
+    Unlike Llama's, no blank line follows a header: a reply sent back in the
+    next turn then tokenizes exactly as it was generated, at the same
+    positions, so multi-turn prompts hit the blocks cached while generating.
+    """
     parts = [BOS]
     if tools:
         tool_text = "Available tools: " + orjson.dumps(list(tools)).decode()
-        parts.append(f"<|start_header_id|>system<|end_header_id|>\n\n{tool_text}{EOT}")
+        parts.append(f"<|start_header_id|>system<|end_header_id|>{tool_text}{EOT}")
     for message in messages:
         content = _content_text(message.get("content"))
         if message.get("tool_calls"):
             content += orjson.dumps(message["tool_calls"]).decode()
-        parts.append(f"<|start_header_id|>{message.get('role', 'user')}<|end_header_id|>\n\n{content}{EOT}")
-    parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
+        parts.append(f"<|start_header_id|>{message.get('role', 'user')}<|end_header_id|>{content}{EOT}")
+    parts.append("<|start_header_id|>assistant<|end_header_id|>")
     return "".join(parts)
 
 
