@@ -255,3 +255,39 @@ async def test_real_vllm_answers_through_openai_sdk(record_property: Callable[[s
         pid = engine.pid
         await engine.stop()
     assert pid is not None and group_members(pid) == [], "vLLM processes outlived stop()"
+
+
+def test_vllm_dies_with_a_killed_gateway(tmp_path: Path) -> None:
+    """SIGKILL gives the gateway no chance to stop its engine: the kernel must."""
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(ROOT)!r})
+from pathlib import Path
+from tests.test_managed_vllm import fake_engine
+async def main():
+    engine = fake_engine(Path({str(tmp_path)!r}))
+    await engine.start()
+    print(engine.pid, flush=True)
+    await asyncio.sleep(60)
+asyncio.run(main())
+"""
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(child, 0)  # running
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split()[2] == "Z":  # exited, waiting for the reaper
+                return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the engine outlived its gateway")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import itertools
 import logging
 import math
@@ -25,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.config import VLLMEngineConfig
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 log = logging.getLogger("semgate.engines.vllm")
 
@@ -241,6 +244,7 @@ class ManagedVLLM:
                 # Own session and process group: vLLM forks an engine-core and
                 # worker processes, and stop() must reach all of them.
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise EngineStartError(f"cannot run {argv[0]!r}: {exc}") from exc
@@ -363,6 +367,18 @@ class ManagedVLLM:
 async def _wait_until(condition: Callable[[], bool], deadline: float = math.inf) -> None:
     while not condition() and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the gateway dies.
+
+    The child has its own session, so a gateway killed with SIGKILL would
+    otherwise leave vLLM running, holding its port and memory. On SIGTERM
+    vLLM shuts its engine-core down itself. Linux only; a no-op elsewhere.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def _exit_code(proc: asyncio.subprocess.Process) -> int | None:
