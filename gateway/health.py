@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from gateway.routes import ModelRoute
+from gateway.upstream.probe import get_status
 from router.replicas import Replica
 
 log = logging.getLogger("semgate.health")
@@ -21,21 +22,8 @@ PROBE_TIMEOUT_S = 2.0
 async def probe(replica: Replica, timeout: float = PROBE_TIMEOUT_S) -> bool:
     replica.refresh()
     origin = replica.origin
-    writer = None
-    try:
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(
-                origin.host, origin.port, ssl=origin.scheme == "https" or None
-            )
-            writer.write(b"GET /health HTTP/1.1\r\nhost: " + origin.host_header + b"\r\nconnection: close\r\n\r\n")
-            status_line = await reader.readline()
-    except (OSError, asyncio.TimeoutError):
-        return False
-    finally:
-        if writer is not None:
-            writer.close()
-    parts = status_line.split()
-    return len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < 500
+    status = await get_status(origin.host, origin.port, timeout=timeout, tls=origin.scheme == "https")
+    return status is not None and status < 500
 
 
 class HealthMonitor:

@@ -17,7 +17,14 @@ import openai
 import pytest
 from openai import AsyncOpenAI
 
-from gateway.engines.sim import PROFILES, SamplingParams, SimEngine, SimRequest, SimServer, make_profile
+from gateway.engines.sim import (
+    PROFILES,
+    SamplingParams,
+    SimEngine,
+    SimRequest,
+    SimServer,
+    make_profile,
+)
 from gateway.engines.sim.text import Prompt
 
 MODEL = "sim-test"

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.config import VLLMEngineConfig
+from gateway.upstream.probe import get_status
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
@@ -97,19 +98,7 @@ def free_port(preferred: int | None = None) -> int:
 
 async def http_status(port: int, path: str = "/health", timeout: float = _PROBE_TIMEOUT_S) -> int | None:
     """Status code of `GET path` on the local port, or None if nothing answers."""
-    writer: asyncio.StreamWriter | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(HOST, port)
-            writer.write(f"GET {path} HTTP/1.1\r\nhost: {HOST}:{port}\r\nconnection: close\r\n\r\n".encode())
-            status_line = await reader.readline()
-    except (OSError, TimeoutError):
-        return None
-    finally:
-        if writer is not None:
-            writer.close()
-    parts = status_line.split()
-    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
+    return await get_status(HOST, port, path, timeout=timeout)
 
 
 class ManagedVLLM:

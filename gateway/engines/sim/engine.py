@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from .kv import KVCache, block_hashes
 from .profiles import SimProfile
 from .request import SamplingParams, Seq, SeqOutput, SimRequest
-from .text import Prompt, ProseGenerator, ScriptGenerator, StopChecker, derive_seed, token_id, tool_arguments
+from .text import (
+    Prompt,
+    ProseGenerator,
+    ScriptGenerator,
+    StopChecker,
+    derive_seed,
+    token_id,
+    tool_arguments,
+)
 
 # How far the loop may fall behind real time before it stops catching up:
 # bounded so that a stall (GC, a slow test) doesn't cause a burst of steps.
