@@ -7,6 +7,7 @@ a FastAPI app, where per-request cost does not matter.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,8 @@ from gateway.protocol import ChatCompletionRequest, CompletionRequest, Embedding
 from gateway.proxy import ProxyEndpoint, Receive, Scope, Send
 from gateway.routes import ModelRoute
 from gateway.upstream import UpstreamClient
+
+log = logging.getLogger("semgate.app")
 
 ENDPOINTS = (
     ("/v1/chat/completions", "chat", ChatCompletionRequest),
@@ -126,6 +129,11 @@ def build_api(gateway: Gateway) -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
         return _error(422, str(exc.errors()[0].get("msg", "invalid request")), "invalid_request_error", "invalid_request")
+
+    @api.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> Response:
+        log.error("unhandled error: %r", exc, exc_info=exc)
+        return _error(500, "internal gateway error; see the gateway log", "internal_error", "internal_error")
 
     @api.get("/health")
     async def health() -> dict[str, str]:

@@ -101,6 +101,10 @@ class ProxyEndpoint:
             status = 499  # nginx's code for "client closed request"
             if route is not None:
                 self.metrics.client_disconnect(route.name)
+        except Exception:  # a bug of ours: log it, answer in OpenAI's shape all the same
+            log.exception("request %s failed", exchange.request_id.decode())
+            status = 500
+            await exchange.fail(GatewayError("internal gateway error; see the gateway log"))
         finally:
             elapsed = time.perf_counter() - exchange.started
             if route is not None:
@@ -232,7 +236,8 @@ def _content_type(reply: UpstreamReply) -> bytes:
 class Exchange:
     """One client request/response: body reading, replies, disconnect watch."""
 
-    __slots__ = ("scope", "receive", "_send", "started", "request_id", "disconnected", "_done", "_task", "_content_length")
+    __slots__ = ("scope", "receive", "_send", "started", "request_id", "disconnected", "_done", "_streaming", "_task",
+                 "_content_length")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -241,6 +246,7 @@ class Exchange:
         self.started = time.perf_counter()
         self.disconnected = False
         self._done = False
+        self._streaming = False
         self._task: asyncio.Task[Any] | None = None
         rid = None
         self._content_length = -1
@@ -308,7 +314,18 @@ class Exchange:
         if not self.disconnected:
             await self.reply(exc.status, exc.body())
 
+    async def fail(self, exc: GatewayError) -> None:
+        """Report an error whether or not the reply has begun."""
+        if self._done or self.disconnected:
+            return
+        if not self._streaming:
+            await self.reply_error(exc)
+            return
+        await self.stream(error_event(exc.message, exc.type, exc.code or "internal_error"))
+        await self.end_stream()
+
     async def start_stream(self) -> None:
+        self._streaming = True
         headers = [*SSE_HEADERS, (b"x-request-id", self.request_id)]
         await self._send({"type": "http.response.start", "status": 200, "headers": headers})
 

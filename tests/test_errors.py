@@ -123,3 +123,15 @@ def test_unknown_path_is_404(gw: RunningGateway) -> None:
 
 def test_gateway_keeps_serving_after_errors(client: openai.OpenAI) -> None:
     assert client.chat.completions.create(model="echo", messages=MESSAGES).choices[0].message.content
+
+
+def test_a_gateway_bug_is_a_500_in_openai_shape_not_a_traceback(gw: RunningGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.proxy import ProxyEndpoint
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(ProxyEndpoint, "_proxy", broken)
+    reply = post(gw, "/chat/completions", b'{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}')
+    error = assert_openai_error(reply, 500, "internal_error")
+    assert "simulated bug" not in error["message"]  # details stay in the log
