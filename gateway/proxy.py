@@ -260,24 +260,22 @@ class Exchange:
     async def read_body(self, limit: int) -> bytes:
         if self._content_length > limit:
             raise PayloadTooLarge(f"request body is {self._content_length} bytes; the limit is {limit}")
-        message = await self.receive()
-        body = message.get("body", b"")
-        if not message.get("more_body"):
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected
-            return body
-        chunks = [body]
-        size = len(body)
-        while message.get("more_body"):
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
                 raise ClientDisconnected
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
+            if size > limit:  # chunked uploads have no content-length to check up front
                 raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+            if not message.get("more_body"):
+                if not chunks:
+                    return chunk  # the common case: one message, no copy
+                chunks.append(chunk)
+                return b"".join(chunks)
             chunks.append(chunk)
-        return b"".join(chunks)
 
     def watch_disconnect(self) -> None:
         """Cancel this request's task if the client goes away before we finish.
