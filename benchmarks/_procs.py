@@ -1,0 +1,189 @@
+"""Child processes for benchmarks: start pinned, wait for health, measure, stop.
+
+Every server a benchmark starts is a `Service`: a child in its own process
+group (so stopping it also stops its workers), pinned to a CPU set, with its
+output in a log file whose tail is shown when it fails.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import psutil
+
+
+class ServiceError(RuntimeError):
+    """A service did not start, or died."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class CpuPlan:
+    """Which cores the server under test and the load side run on.
+
+    On 2 cores: core 0 for the server under test alone; core 1 for wrk, the
+    instant upstream and this script. With 1 core nothing is pinned.
+    """
+
+    server: frozenset[int]
+    load: frozenset[int]
+
+    @property
+    def pinned(self) -> bool:
+        return self.server != self.load
+
+    def describe(self) -> dict[str, object]:
+        return {"pinned": self.pinned, "server_cores": sorted(self.server), "load_cores": sorted(self.load)}
+
+
+def plan_cpus() -> CpuPlan:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return CpuPlan(frozenset(cores), frozenset(cores))
+    return CpuPlan(frozenset(cores[:1]), frozenset(cores[1:]))
+
+
+def pin_tree(pid: int, cores: frozenset[int]) -> None:
+    """Move a running process and all its descendants onto `cores`."""
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            proc.cpu_affinity(sorted(cores))
+    except psutil.Error:
+        pass
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MiB."""
+    root = psutil.Process(pid)
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return round(total / (1024 * 1024), 1)
+
+
+def http_get(port: int, path: str, timeout: float = 2.0) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+@dataclass
+class Service:
+    """A started child process; use as a context manager to stop it."""
+
+    name: str
+    argv: Sequence[str]
+    log_path: Path
+    cores: frozenset[int]
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def start(self) -> Self:
+        """Start pinned: `taskset -c CORES argv` execs argv, so the pid is argv's."""
+        taskset = shutil.which("taskset")
+        if not taskset:
+            raise ServiceError("taskset (util-linux) is not installed")
+        cores = ",".join(str(core) for core in sorted(self.cores))
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [taskset, "-c", cores, *self.argv],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise ServiceError(f"{self.name} was not started")
+        return self.proc.pid
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise ServiceError(
+                f"{self.name} exited with {self.proc.returncode}; last lines of {self.log_path}:\n{self.log_tail()}"
+            )
+
+    def wait_http(self, port: int, path: str, timeout: float = 60.0) -> None:
+        """Wait until GET `path` on `port` answers 200; stop the service if not."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        try:
+            while time.monotonic() < deadline:
+                self.check_alive()
+                try:
+                    status = http_get(port, path)
+                    if status == 200:
+                        return
+                    last = f"HTTP {status}"
+                except OSError as exc:
+                    last = str(exc) or type(exc).__name__
+                time.sleep(0.1)
+        except ServiceError:
+            self.stop()
+            raise
+        self.stop()
+        raise ServiceError(
+            f"{self.name}: GET {path} on port {port} not 200 after {timeout:.0f}s ({last}); "
+            f"last lines of {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self._signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(timeout)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, sig)  # the group this child leads
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

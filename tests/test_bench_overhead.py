@@ -1,0 +1,115 @@
+"""Unit tests for benchmarks/overhead.py's pure parts: wrk output parsing,
+nginx quoting, the SSE payload, overheads and targets. No nginx, wrk or
+gateway is started here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from benchmarks._load import LoadError, parse_wrk
+
+WRK_OUTPUT = """\
+Running 2s test @ http://127.0.0.1:5000/v1/chat/completions
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.31ms    1.02ms  14.20ms   80.12%
+    Req/Sec    13.9k   512.33    14.60k    70.00%
+  Latency Distribution
+     50%    2.17ms
+     75%    2.60ms
+     90%    3.10ms
+     99%  650.00us
+  27712 requests in 2.00s, 14.27MB read
+  Socket errors: connect 0, read 2, write 0, timeout 0
+  Non-2xx or 3xx responses: 5
+Requests/sec:  13856.04
+Transfer/sec:      7.13MB
+"""
+
+
+def test_parse_wrk_reads_rate_percentiles_and_errors() -> None:
+    result = parse_wrk(WRK_OUTPUT)
+    assert result.rps == pytest.approx(13856.04)
+    assert result.p50_ms == pytest.approx(2.17)
+    assert result.p99_ms == pytest.approx(0.65)
+    assert result.requests == 27712
+    assert result.non_2xx == 5
+    assert result.socket_errors == {"connect": 0, "read": 2, "write": 0, "timeout": 0}
+    assert not result.valid
+
+
+def test_parse_wrk_clean_run_is_valid_and_units_convert() -> None:
+    text = WRK_OUTPUT.replace("  Socket errors: connect 0, read 2, write 0, timeout 0\n", "")
+    text = text.replace("  Non-2xx or 3xx responses: 5\n", "").replace("650.00us", "1.50s")
+    result = parse_wrk(text)
+    assert result.valid
+    assert result.p99_ms == pytest.approx(1500.0)
+
+
+def test_parse_wrk_rejects_output_without_latency() -> None:
+    with pytest.raises(LoadError):
+        parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_nginx_quote_and_sse_payload() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import _servers
+
+    quoted = _servers._nginx_quote("it's\n\\")
+    assert quoted == "it\\'s\\n\\\\"
+    with pytest.raises(ValueError):
+        _servers._nginx_quote("$host")
+    events = _servers.sse_body().split("\n\n")
+    assert events[-2:] == ["data: [DONE]", ""]
+    chunks = [json.loads(e.removeprefix("data: ")) for e in events[:-2]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def _cell(rps: float, p50: float) -> dict[str, object]:
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p50 * 2, "valid": True}
+
+
+def test_overheads_and_targets() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import _report
+
+    def row(p50: float, ttft: float, rps: float) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "plain": {"c1": _cell(rps, p50), "c32": _cell(rps, p50)},
+            "stream": {"c1": _cell(rps, p50), "c32": _cell(rps, p50), "ttft": {"p50_ms": ttft}},
+        }
+
+    rows = {"direct": row(0.05, 0.06, 20000), "semgate": row(0.25, 0.5, 4000)}
+    rows["semgate"]["rss_mb"] = {"before": 50.0, "after": 60.0, "after_soak": 70.0}
+    _report.add_overheads(rows)
+    assert rows["semgate"]["plain"]["c1"]["added_p50_ms"] == pytest.approx(0.2)
+    assert rows["semgate"]["stream"]["ttft"]["overhead_ms"] == pytest.approx(0.44)
+    targets = _report.evaluate_targets(rows)
+    assert targets["semgate_plain_c32_rps"]["met"] is True
+    assert targets["semgate_added_p50_c1_ms"]["met"] is True
+    assert targets["semgate_rss_max_mb"]["value"] == 70.0
+    assert targets["semgate_rss_soak_growth_pct"]["met"] is False  # +16.7%
+    assert "semgate" in _report.format_table(rows)
+
+
+def test_targets_unmeasured_when_semgate_did_not_run() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import _report
+
+    targets = _report.evaluate_targets({"semgate": {"status": "failed", "reason": "no gateway"}})
+    assert all(item["met"] is None for item in targets.values())
+
+
+def test_only_always_keeps_the_direct_baseline() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks.overhead import selected_rows
+
+    assert selected_rows("semgate") == ["direct", "semgate"]
+    assert selected_rows(None) == ["direct", "nginx", "semgate", "litellm"]
+    with pytest.raises(SystemExit):
+        selected_rows("haproxy")
