@@ -342,7 +342,10 @@ class ManagedVLLM:
         if not line:
             return
         self._tail.append(line)
-        self._log.log(logging.WARNING if _ERROR_LINE.search(line) else logging.DEBUG, "%s", line)
+        # While we stop it, vLLM reports its own shutdown as errors
+        # (EngineDeadError from the output handler): not news, keep them quiet.
+        loud = not self._stopping and _ERROR_LINE.search(line)
+        self._log.log(logging.WARNING if loud else logging.DEBUG, "%s", line)
 
     async def _drain_output(self) -> None:
         # EOF comes once all holders of the pipe are gone: don't wait forever.
