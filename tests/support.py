@@ -139,7 +139,7 @@ class ScriptedUpstream:
             while request := await _read_request(reader):
                 self.requests.append(request)
                 if request.path == "/health":
-                    await _respond(writer, 200, b"", b"text/plain")
+                    await respond(writer, 200, b"", b"text/plain")
                     continue
                 model = request.json().get("model", "") if request.body else ""
                 await self.behaviours[model](request, writer)
@@ -164,7 +164,7 @@ async def _read_request(reader: asyncio.StreamReader) -> PeerRequest | None:
     return PeerRequest(method, path, headers, body, reader)
 
 
-async def _respond(writer: asyncio.StreamWriter, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+async def respond(writer: asyncio.StreamWriter, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
     writer.write(
         b"HTTP/1.1 %d X\r\ncontent-type: %s\r\ncontent-length: %d\r\n\r\n%s" % (status, content_type, len(body), body)
     )
@@ -183,7 +183,7 @@ def completion(model: str, content: str, **extra: Any) -> bytes:
 async def echo(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
     """Answers with the request it received, as the assistant's content."""
     seen = {"body": request.json(), "headers": request.headers, "path": request.path}
-    await _respond(writer, 200, completion(request.json()["model"], orjson.dumps(seen).decode()))
+    await respond(writer, 200, completion(request.json()["model"], orjson.dumps(seen).decode()))
 
 
 async def hang_up(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
@@ -201,18 +201,18 @@ async def think_then_answer(request: PeerRequest, writer: asyncio.StreamWriter) 
     try:
         await asyncio.wait_for(request.reader.read(1), 10)  # b"" = the gateway hung up
     except asyncio.TimeoutError:
-        await _respond(writer, 200, completion("think", "done"))
+        await respond(writer, 200, completion("think", "done"))
         return
     raise ConnectionResetError("gateway closed the connection")
 
 
 async def html_500(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
-    await _respond(writer, 500, b"<html>Internal Server Error</html>", b"text/html")
+    await respond(writer, 500, b"<html>Internal Server Error</html>", b"text/html")
 
 
 async def openai_400(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
     body = b'{"error":{"message":"max_tokens is too large","type":"BadRequestError","param":null,"code":400}}'
-    await _respond(writer, 400, body)
+    await respond(writer, 400, body)
 
 
 async def die_mid_stream(request: PeerRequest, writer: asyncio.StreamWriter) -> None:

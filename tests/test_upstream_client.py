@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -13,6 +15,18 @@ from tests import support
 from tests.support import PeerRequest, ScriptedUpstream
 
 BODY = b'{"model": "m", "messages": []}'
+
+
+@asynccontextmanager
+async def serving(behaviour: support.Behaviour, **client_options: float) -> AsyncIterator[tuple[UpstreamClient, Origin, bytes, bytes]]:
+    """A scripted upstream answering model "m", and a client aimed at it."""
+    peer = await ScriptedUpstream(behaviours={"m": behaviour}).start()
+    client = UpstreamClient(**client_options)  # type: ignore[arg-type]
+    try:
+        yield (client, *head_for(peer))
+    finally:
+        client.close()
+        await peer.stop()
 
 
 def head_for(peer: ScriptedUpstream, model: str = "m") -> tuple[Origin, bytes, bytes]:
@@ -26,19 +40,13 @@ async def test_connections_are_kept_alive_and_reused() -> None:
 
     async def answer(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
         connections.add(id(writer))
-        await support._respond(writer, 200, b'{"ok": true}')
+        await support.respond(writer, 200, b'{"ok": true}')
 
-    peer = await ScriptedUpstream(behaviours={"m": answer}).start()
-    client = UpstreamClient()
-    try:
-        origin, head, body = head_for(peer)
+    async with serving(answer) as (client, origin, head, body):
         for _ in range(5):
             reply = await client.request(origin, head, body)
             assert reply.status == 200 and await reply.read() == b'{"ok": true}'
         assert len(connections) == 1
-    finally:
-        client.close()
-        await peer.stop()
 
 
 async def test_a_stale_keep_alive_connection_is_retried_once_on_a_fresh_one() -> None:
@@ -50,27 +58,18 @@ async def test_a_stale_keep_alive_connection_is_retried_once_on_a_fresh_one() ->
         if served[id(writer)] > 1:
             writer.close()
             return
-        await support._respond(writer, 200, b"{}")
+        await support.respond(writer, 200, b"{}")
 
-    peer = await ScriptedUpstream(behaviours={"m": once_per_connection}).start()
-    client = UpstreamClient()
-    try:
-        origin, head, body = head_for(peer)
+    async with serving(once_per_connection) as (client, origin, head, body):
         for _ in range(3):
             reply = await client.request(origin, head, body)
             assert reply.status == 200
             await reply.read()
         assert len(served) == 3  # every retry landed on a new connection
-    finally:
-        client.close()
-        await peer.stop()
 
 
 async def test_chunked_replies_stream_chunk_by_chunk() -> None:
-    peer = await ScriptedUpstream(behaviours={"m": support.slow_stream}).start()
-    client = UpstreamClient()
-    try:
-        origin, head, body = head_for(peer)
+    async with serving(support.slow_stream) as (client, origin, head, body):
         reply = await client.request(origin, head, body)
         chunks = []
         async for chunk in reply.iter_chunks():
@@ -79,9 +78,6 @@ async def test_chunked_replies_stream_chunk_by_chunk() -> None:
                 reply.abort()
                 break
         assert all(c.startswith(b"data: ") for c in chunks)
-    finally:
-        client.close()
-        await peer.stop()
 
 
 async def test_refused_connection_is_unavailable() -> None:
@@ -92,15 +88,9 @@ async def test_refused_connection_is_unavailable() -> None:
 
 
 async def test_read_timeout() -> None:
-    peer = await ScriptedUpstream(behaviours={"m": support.stall}).start()
-    client = UpstreamClient(read_timeout=0.2)
-    try:
-        origin, head, body = head_for(peer)
+    async with serving(support.stall, read_timeout=0.2) as (client, origin, head, body):
         with pytest.raises(UpstreamTimeout):
             await client.request(origin, head, body)
-    finally:
-        client.close()
-        await peer.stop()
 
 
 async def test_pool_limit_queues_requests_instead_of_failing() -> None:
@@ -113,12 +103,9 @@ async def test_pool_limit_queues_requests_instead_of_failing() -> None:
         peak = max(peak, active)
         await asyncio.sleep(0.02)
         active -= 1
-        await support._respond(writer, 200, b"{}")
+        await support.respond(writer, 200, b"{}")
 
-    peer = await ScriptedUpstream(behaviours={"m": slow}).start()
-    client = UpstreamClient(limit_per_origin=2)
-    try:
-        origin, head, body = head_for(peer)
+    async with serving(slow, limit_per_origin=2) as (client, origin, head, body):
 
         async def one() -> int:
             reply = await client.request(origin, head, body)
@@ -127,6 +114,3 @@ async def test_pool_limit_queues_requests_instead_of_failing() -> None:
 
         assert await asyncio.gather(*(one() for _ in range(8))) == [200] * 8
         assert peak <= 2
-    finally:
-        client.close()
-        await peer.stop()
