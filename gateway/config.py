@@ -57,6 +57,34 @@ class VLLMEngineConfig(_Section):
     max_restarts: int = Field(default=5, ge=0)
 
 
+class BalancerConfig(_Section):
+    """How requests are spread over one model's replicas (router/balancer)."""
+
+    # Least outstanding requests over two random candidates ("power of two choices").
+    policy: Literal["p2c", "round_robin"] = "p2c"
+    # Scrape vLLM's /metrics (queue length, KV-cache use) to refine the load estimate.
+    scrape_metrics: bool = True
+    scrape_interval_s: PositiveFloat = 1.0
+    # Requests sharing a long prefix go to the same replica (consistent hashing
+    # with bounded loads: no replica takes more than load_bound x the mean).
+    prefix_affinity: bool = True
+    prefix_min_chars: int = Field(default=256, ge=1)
+    load_bound: float = Field(default=1.25, ge=1.0)
+    # Requests carrying this header with the same value stick to one replica.
+    session_header: str = "x-session-id"
+    # Circuit breaker: this many consecutive failures open it for open_s seconds.
+    failure_threshold: int = Field(default=5, ge=1)
+    open_s: PositiveFloat = 10.0
+
+
+class RetryConfig(_Section):
+    """Retries of a failed upstream attempt, on another replica when there is one."""
+
+    attempts: int = Field(default=3, ge=1, le=10)  # attempts in total, per model
+    backoff_s: float = Field(default=0.025, ge=0)  # doubled after each failed attempt
+    on_status: list[int] = [429, 500, 502, 503, 504]
+
+
 class ModelConfig(_Section):
     """One public model name and where its requests go."""
 
@@ -69,6 +97,14 @@ class ModelConfig(_Section):
     upstream_api_key_env: str | None = None
     input_cost_per_mtok: float = Field(default=0.0, ge=0)
     output_cost_per_mtok: float = Field(default=0.0, ge=0)
+    # Catalog facts the router reads.
+    tier: int = Field(default=1, ge=0)  # quality tier: higher is stronger
+    context_window: int | None = Field(default=None, gt=0)
+    capabilities: list[Literal["tools", "json_mode"]] = ["tools", "json_mode"]
+    # Models to try, in order, when every replica of this one failed.
+    fallbacks: list[str] = []
+    balancer: BalancerConfig = BalancerConfig()
+    retry: RetryConfig = RetryConfig()
     sim: SimEngineConfig | None = None
     vllm: VLLMEngineConfig | None = None
 
