@@ -135,6 +135,47 @@ class ModelConfig(_Section):
         return self.upstream_model or self.name
 
 
+class RouteRule(_Section):
+    """Send to `model` when every condition given here holds."""
+
+    model: str
+    header: dict[str, str] = {}  # header name -> exact value
+    min_prompt_tokens: int | None = Field(default=None, ge=0)
+    max_prompt_tokens: int | None = Field(default=None, ge=0)
+    tools: bool | None = None  # the request carries `tools`
+    json_mode: bool | None = None  # the request asks for a JSON response_format
+
+
+class RulesRoute(_Section):
+    name: str = Field(min_length=1)
+    strategy: Literal["rules"]
+    rules: list[RouteRule] = []
+    default: str
+
+
+class LearnedRoute(_Section):
+    name: str = Field(min_length=1)
+    strategy: Literal["learned"]
+    weak: str
+    strong: str
+    # Scores above this go to the strong model; per request the header
+    # x-semgate-route-threshold overrides it.
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    artifact: str | None = None  # default: the scorer shipped with Semgate
+
+
+class CascadeRoute(_Section):
+    name: str = Field(min_length=1)
+    strategy: Literal["cascade"]
+    weak: str
+    strong: str
+    # The weak answer is trusted when its mean token logprob is at least this.
+    min_mean_logprob: float = Field(default=-0.6, le=0)
+
+
+RouteConfig = Annotated[RulesRoute | LearnedRoute | CascadeRoute, Field(discriminator="strategy")]
+
+
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -151,15 +192,34 @@ class ServerConfig(_Section):
 class GatewayConfig(_Section):
     server: ServerConfig = ServerConfig()
     models: list[ModelConfig] = Field(min_length=1)
+    routes: list[RouteConfig] = []
 
     @model_validator(mode="after")
-    def _unique_names(self) -> GatewayConfig:
+    def _check_names(self) -> GatewayConfig:
+        models = {m.name for m in self.models}
         seen: set[str] = set()
+        for name in [m.name for m in self.models] + [r.name for r in self.routes]:
+            if name in seen:
+                raise ValueError(f"name {name!r} is used twice (model and route names share one namespace)")
+            seen.add(name)
         for model in self.models:
-            if model.name in seen:
-                raise ValueError(f"model name {model.name!r} is used twice")
-            seen.add(model.name)
+            _known(models, model.fallbacks, f"model {model.name!r} fallbacks")
+        for route in self.routes:
+            targets = _route_targets(route)
+            _known(models, targets, f"route {route.name!r}")
         return self
+
+
+def _route_targets(route: RulesRoute | LearnedRoute | CascadeRoute) -> list[str]:
+    if isinstance(route, RulesRoute):
+        return [route.default, *(rule.model for rule in route.rules)]
+    return [route.weak, route.strong]
+
+
+def _known(models: set[str], names: list[str], where: str) -> None:
+    for name in names:
+        if name not in models:
+            raise ValueError(f"{where} names unknown model {name!r}")
 
 
 def default_config() -> GatewayConfig:
