@@ -26,9 +26,11 @@ from gateway.errors import error_body
 from gateway.health import HealthMonitor
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
-from gateway.proxy import ProxyEndpoint, Receive, Scope, Send
+from gateway.exchange import Receive, Scope, Send
+from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
 from gateway.upstream import UpstreamClient
+from router.strategies import Strategy, build_strategy
 
 log = logging.getLogger("semgate.app")
 
@@ -44,6 +46,9 @@ class Gateway:
         self.config = config
         self.metrics = GatewayMetrics()
         self.routes: dict[str, ModelRoute] = {}
+        # Strategies are built now: a missing scorer artifact fails at start.
+        self.strategies: dict[str, Strategy] = {r.name: build_strategy(r) for r in config.routes}
+        self.catalog = Catalog(self.routes, self.strategies)
         self.created = int(time.time())
         server = config.server
         self.client = UpstreamClient(
@@ -58,7 +63,7 @@ class Gateway:
                 path=path.removeprefix("/v1").encode(),
                 endpoint=name,
                 schema=schema,
-                routes=self.routes,
+                catalog=self.catalog,
                 client=self.client,
                 metrics=self.metrics,
                 max_body_bytes=server.max_body_bytes,
@@ -89,12 +94,17 @@ class Gateway:
         urls = await self.engines.start()
         for model in self.config.models:
             self.routes[model.name] = ModelRoute.build(model, urls.get(model.name) or list(model.upstreams))
+        for route in self.routes.values():
+            route.fallback_routes[:] = [self.routes[name] for name in route.config.fallbacks]
+            await route.replicas.start()
         await self.health.check_all()
         self.health.start()
 
     async def shutdown(self) -> None:
         self._started = False
         await self.health.stop()
+        for route in self.routes.values():
+            await route.replicas.stop()
         self.client.close()
         await self.engines.stop()
 
@@ -150,15 +160,13 @@ def build_api(gateway: Gateway) -> FastAPI:
 
     @api.get("/v1/models")
     async def models() -> dict[str, Any]:
-        data = [
-            {"id": m.name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
-            for m in gateway.config.models
-        ]
+        names = [m.name for m in gateway.config.models] + [r.name for r in gateway.config.routes]
+        data = [{"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"} for name in names]
         return {"object": "list", "data": data}
 
     @api.get("/v1/models/{name:path}")
     async def model(name: str) -> Response:
-        if name not in gateway.routes:
+        if name not in gateway.routes and name not in gateway.strategies:
             return _error(404, f"model {name!r} does not exist", "invalid_request_error", "model_not_found")
         body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
         return JSONResponse(body)

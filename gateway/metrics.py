@@ -52,6 +52,14 @@ class GatewayMetrics:
             "semgate_client_disconnects", "Requests abandoned by their client; the upstream request was cancelled.",
             ["model"], registry=r,
         )
+        self.decisions = Counter(
+            "semgate_route_decisions", "Routing decisions, by route, chosen model and kind of reason.",
+            ["route", "model", "kind"], registry=r,
+        )
+        self.cost = Counter(
+            "semgate_cost_usd", "Spend in USD from upstream usage and the catalog's per-token prices.",
+            ["model"], registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -73,11 +81,16 @@ class GatewayMetrics:
     def first_token(self, model: str, seconds: float) -> None:
         self._child(self.ttft, model).observe(seconds)
 
-    def usage(self, model: str, prompt_tokens: int, completion_tokens: int) -> None:
+    def usage(self, model: str, prompt_tokens: int, completion_tokens: int, cost_usd: float = 0.0) -> None:
         if prompt_tokens:
             self._child(self.tokens, model, "in").inc(prompt_tokens)
         if completion_tokens:
             self._child(self.tokens, model, "out").inc(completion_tokens)
+        if cost_usd:
+            self._child(self.cost, model).inc(cost_usd)
+
+    def decision(self, route: str, model: str, kind: str) -> None:
+        self._child(self.decisions, route, model, kind).inc()
 
     def upstream_error(self, model: str, kind: str) -> None:
         self._child(self.upstream_errors, model, kind).inc()

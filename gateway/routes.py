@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from gateway.config import ModelConfig
-from router.replicas import Replica, ReplicaSet
+from router.balancer import ReplicaSet
+from router.replicas import Replica
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class ModelRoute:
     rename_request: bool
     rename_response: tuple[bytes, bytes] | None
     config: ModelConfig
+    # Filled in once every model is built: config.fallbacks as routes.
+    fallback_routes: list[ModelRoute] = field(default_factory=list)
 
     @classmethod
     def build(cls, config: ModelConfig, urls: list[str | Callable[[], str]]) -> ModelRoute:
@@ -40,7 +43,7 @@ class ModelRoute:
         return cls(
             name=config.name,
             served_model=config.served_model,
-            replicas=ReplicaSet([Replica(url) for url in urls]),
+            replicas=ReplicaSet([Replica(url) for url in urls], config.balancer),
             upstream_headers=tuple(headers),
             rename_request=renamed,
             rename_response=rename_response,

@@ -149,13 +149,3 @@ class Replica:
 
     def __repr__(self) -> str:
         return f"Replica({self._url!r}, in_flight={self.in_flight}, external_load={self.external_load:.1f})"
-
-
-def __getattr__(name: str) -> object:
-    # ReplicaSet moved to router/balancer.py; this keeps `from router.replicas
-    # import ReplicaSet` (gateway/routes.py) working until that import moves.
-    if name == "ReplicaSet":
-        from router.balancer import ReplicaSet
-
-        return ReplicaSet
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -141,6 +141,10 @@ class ScriptedUpstream:
                 if request.path == "/health":
                     await respond(writer, 200, b"", b"text/plain")
                     continue
+                if request.method == "GET":  # e.g. a balancer scraping /metrics: not served, not recorded
+                    self.requests.pop()
+                    await respond(writer, 404, b"", b"text/plain")
+                    continue
                 model = request.json().get("model", "") if request.body else ""
                 await self.behaviours[model](request, writer)
                 if writer.is_closing():
@@ -233,3 +237,8 @@ async def slow_stream(request: PeerRequest, writer: asyncio.StreamWriter) -> Non
         await writer.drain()
         await asyncio.sleep(0.05)
     writer.write(b"0\r\n\r\n")
+
+
+async def unavailable_503(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
+    body = b'{"error":{"message":"overloaded","type":"ServiceUnavailable","param":null,"code":503}}'
+    await respond(writer, 503, body)

@@ -132,7 +132,7 @@ def test_a_gateway_bug_is_a_500_in_openai_shape_not_a_traceback(gw: RunningGatew
     async def broken(*args: object) -> int:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(ProxyEndpoint, "_proxy", broken)
+    monkeypatch.setattr(ProxyEndpoint, "_serve", broken)
     reply = post(gw, "/chat/completions", b'{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}')
     error = assert_openai_error(reply, 500, "internal_error")
     assert "simulated bug" not in error["message"]  # details stay in the log

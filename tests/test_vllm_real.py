@@ -85,3 +85,20 @@ def test_vllm_extensions_reach_vllm(real_client: openai.OpenAI) -> None:
     # ignore_eos makes vLLM generate exactly max_tokens.
     assert reply.usage.completion_tokens == 12
     assert reply.choices[0].finish_reason == "length"
+
+
+def test_real_vllm_metrics_are_scraped(real: RunningGateway, real_client: openai.OpenAI) -> None:
+    """The balancer's parser against a live capture of vLLM's own /metrics."""
+    import httpx
+
+    from router.scrape import parse_metrics
+
+    real_client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=4)
+    origin = real.gateway.routes["smollm2"].replicas.replicas[0].origin
+    capture = httpx.get(f"http://{origin.host}:{origin.port}/metrics").content
+    load = parse_metrics(capture)
+    assert load is not None and load.waiting == 0 and 0.0 <= load.kv_usage <= 1.0
+    # The simulated engine imitates these series; the real one must still have them.
+    for name in (b"vllm:num_requests_running", b"vllm:num_requests_waiting", b"vllm:kv_cache_usage_perc",
+                 b"vllm:prefix_cache_queries_total", b"vllm:prefix_cache_hits_total"):
+        assert name in capture, name

@@ -22,7 +22,8 @@ CHARS_PER_TOKEN = 4  # a routing estimate, not a tokenizer: cheap and model-agno
 @dataclass(frozen=True, slots=True)
 class Decision:
     model: str
-    reason: str
+    reason: str  # for people: the x-semgate-route header
+    kind: str  # for metrics: a small fixed set per strategy ("strong", "rule0", ...)
     # Cascades: serve `model` first and move to `escalate_to` if `judge` distrusts it.
     escalate_to: str | None = None
     judge: Judge | None = None

@@ -49,7 +49,7 @@ class CascadeStrategy(Strategy):
         self.judge = mean_logprob_judge(config.min_mean_logprob)
 
     def choose(self, ctx: RouteContext) -> Decision:
-        return Decision(self.weak, "cascade: weak first", escalate_to=self.strong, judge=self.judge)
+        return Decision(self.weak, "cascade: weak first", "weak_first", escalate_to=self.strong, judge=self.judge)
 
     def targets(self) -> list[str]:
         return [self.weak, self.strong]

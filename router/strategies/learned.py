@@ -40,7 +40,8 @@ class LearnedStrategy(Strategy):
         threshold = self.threshold if override is None else parse_threshold(override)
         score = self.scorer.score(ctx.last_user_message)
         model = self.strong if score > threshold else self.weak
-        return Decision(model, f"learned: score {score:.3f} vs threshold {threshold:.3f}")
+        kind = "strong" if model == self.strong else "weak"
+        return Decision(model, f"learned: score {score:.3f} vs threshold {threshold:.3f}", kind)
 
     def targets(self) -> list[str]:
         return [self.weak, self.strong]

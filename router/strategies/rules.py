@@ -46,8 +46,8 @@ class RulesStrategy(Strategy):
         for index, rule in enumerate(self.rules):
             reason = _matches(rule, ctx)
             if reason is not None:
-                return Decision(rule.model, f"rules: rule {index} ({reason})")
-        return Decision(self.default, "rules: default")
+                return Decision(rule.model, f"rules: rule {index} ({reason})", f"rule{index}")
+        return Decision(self.default, "rules: default", "default")
 
     def targets(self) -> list[str]:
         return [self.default, *(rule.model for rule in self.rules)]
