@@ -279,15 +279,21 @@ asyncio.run(main())
     os.kill(child, 0)  # running
     parent.kill()
     parent.wait()
-    deadline = time.monotonic() + 10
+    helper = int((tmp_path / "pids").read_text().split()[1])
+    for pid in (child, helper):  # the server, then the "engine core" it shuts down
+        assert _gone_within(pid, 10), f"process {pid} outlived its gateway"
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            return
-        with open(f"/proc/{child}/stat") as stat:
-            if stat.read().split()[2] == "Z":  # exited, waiting for the reaper
-                return
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split()[2] == "Z":  # exited, waiting for the reaper
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
         time.sleep(0.1)
-    os.kill(child, signal.SIGKILL)
-    raise AssertionError("the engine outlived its gateway")
+    os.kill(pid, signal.SIGKILL)
+    return False

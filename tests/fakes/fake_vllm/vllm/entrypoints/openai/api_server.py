@@ -45,6 +45,15 @@ def main() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    if mode != "stubborn":
+        # Like vLLM: on SIGTERM the API server shuts its engine core down itself
+        # (what matters when only the server is signalled, e.g. PR_SET_PDEATHSIG).
+        def shut_down(signum: int, frame: object) -> None:
+            helper.terminate()
+            helper.wait(5)
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, shut_down)
     pidfile = os.environ.get("FAKE_VLLM_PIDFILE")
     if pidfile:
         with open(pidfile, "a") as fh:
