@@ -48,7 +48,7 @@ class Gateway:
         self.routes: dict[str, ModelRoute] = {}
         # Strategies are built now: a missing scorer artifact fails at start.
         self.strategies: dict[str, Strategy] = {r.name: build_strategy(r) for r in config.routes}
-        self.catalog = Catalog(self.routes, self.strategies)
+        self.catalog = Catalog(self.routes, self.strategies, {m.name: m for m in config.models})
         self.created = int(time.time())
         server = config.server
         self.client = UpstreamClient(

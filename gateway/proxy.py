@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from gateway import cascade
 from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
+from gateway.config import ModelConfig
 from gateway.errors import ClientDisconnected, GatewayError, InvalidJSON, MethodNotAllowed, ModelNotFound, UpstreamError
 from gateway.exchange import JSON, Exchange, Receive, Scope, Send
 from gateway.metrics import GatewayMetrics
@@ -29,6 +30,7 @@ from gateway.protocol import validate
 from gateway.routes import ModelRoute
 from gateway.streaming import SSEUsageTap, error_event
 from gateway.upstream import UpstreamClient
+from router.catalog import refit
 from router.strategies import Decision, RouteContext, Strategy
 
 access_log = logging.getLogger("semgate.access")
@@ -43,6 +45,7 @@ class Catalog:
 
     models: dict[str, ModelRoute]
     strategies: dict[str, Strategy]
+    configs: dict[str, ModelConfig]
 
 
 class ProxyEndpoint:
@@ -113,7 +116,8 @@ class ProxyEndpoint:
             strategy = self.catalog.strategies.get(name)
             if strategy is None:
                 raise ModelNotFound(f"model {name!r} does not exist", param="model")
-            decision = strategy.choose(RouteContext(data, exchange.scope["headers"]))
+            ctx = RouteContext(data, exchange.scope["headers"])
+            decision = refit(strategy.choose(ctx), strategy, self.catalog.configs, ctx)
             model = self.catalog.models[decision.model]
             self.metrics.decision(name, decision.model, decision.kind)
         exchange.watch_disconnect()

@@ -38,6 +38,7 @@ def routed(bg: BackgroundLoop, peers: tuple[ScriptedUpstream, ScriptedUpstream])
         "models": [
             sim("weak", "llama3-8b-h100", 1),
             sim("strong", "llama3-70b-h100x4", 2),
+            {**sim("tiny", "llama3-8b-h100", 0), "capabilities": [], "context_window": 64},
             {"name": "flaky", "upstreams": [REFUSED], "fallbacks": ["weak"]},
             {"name": "half-broken", "upstreams": [failing.base_url, working.base_url], "upstream_model": "echo",
              "balancer": {"policy": "round_robin", "prefix_affinity": False, "scrape_metrics": False}},
@@ -50,6 +51,8 @@ def routed(bg: BackgroundLoop, peers: tuple[ScriptedUpstream, ScriptedUpstream])
                 {"model": "strong", "header": {"x-tier": "premium"}},
                 {"model": "strong", "min_prompt_tokens": 200},
             ]},
+            {"name": "tiny-first", "strategy": "rules", "default": "tiny",
+             "rules": [{"model": "strong", "header": {"x-never": "sent"}}]},
             {"name": "trusting", "strategy": "cascade", "weak": "weak", "strong": "strong", "min_mean_logprob": -100},
             {"name": "doubting", "strategy": "cascade", "weak": "weak", "strong": "strong", "min_mean_logprob": 0},
         ],
@@ -148,3 +151,14 @@ def test_client_leaving_a_cascade_cancels_the_weak_call(routed: RunningGateway) 
     with httpx.Client(timeout=0.2) as http, pytest.raises(httpx.ReadTimeout):
         http.post(f"{routed.base_url}/chat/completions", json=body)
     assert eventually(lambda: engine.stats().aborted > before, timeout=3)
+
+
+@pytest.mark.parametrize("kwargs, why", [
+    ({"tools": TOOLS}, "tiny: no tool calling, so"),
+    ({"response_format": {"type": "json_object"}}, "tiny: no JSON mode, so"),
+    ({"messages": [{"role": "user", "content": "word " * 100}]}, "prompt tokens exceed its 64-token window"),
+])
+def test_a_model_that_cannot_serve_the_request_is_passed_over(rclient: openai.OpenAI, kwargs: dict, why: str) -> None:
+    headers, _ = chat(rclient, model="tiny-first", **kwargs)
+    assert why in headers["x-semgate-route"]
+    assert headers["x-semgate-model"] == "strong"
