@@ -51,6 +51,7 @@ def routed(bg: BackgroundLoop, peers: tuple[ScriptedUpstream, ScriptedUpstream])
                 {"model": "strong", "header": {"x-tier": "premium"}},
                 {"model": "strong", "min_prompt_tokens": 200},
             ]},
+            {"name": "auto", "strategy": "learned", "weak": "weak", "strong": "strong", "threshold": 0.5},
             {"name": "tiny-first", "strategy": "rules", "default": "tiny",
              "rules": [{"model": "strong", "header": {"x-never": "sent"}}]},
             {"name": "trusting", "strategy": "cascade", "weak": "weak", "strong": "strong", "min_mean_logprob": -100},
@@ -162,3 +163,27 @@ def test_a_model_that_cannot_serve_the_request_is_passed_over(rclient: openai.Op
     headers, _ = chat(rclient, model="tiny-first", **kwargs)
     assert why in headers["x-semgate-route"]
     assert headers["x-semgate-model"] == "strong"
+
+
+@pytest.mark.parametrize("threshold, model", [("0", "strong"), ("1", "weak"), ("0.0", "strong"), ("1.0", "weak")])
+def test_learned_route_threshold_override(rclient: openai.OpenAI, threshold: str, model: str) -> None:
+    headers, reply = chat(rclient, model="auto", extra_headers={"x-semgate-route-threshold": threshold})
+    assert headers["x-semgate-model"] == model and reply.model == model
+    assert headers["x-semgate-route"].startswith("learned: score 0.")
+    assert headers["x-semgate-route"].endswith(f"threshold {float(threshold):.3f}")
+
+
+def test_learned_route_scores_the_prompt(rclient: openai.OpenAI) -> None:
+    from router.learned import LearnedScorer
+
+    score = LearnedScorer.load().score(QUESTION[0]["content"])
+    headers, _ = chat(rclient, model="auto")
+    assert headers["x-semgate-route"] == f"learned: score {score:.3f} vs threshold 0.500"
+    assert headers["x-semgate-model"] == ("strong" if score > 0.5 else "weak")
+
+
+@pytest.mark.parametrize("threshold", ["abc", "1.5", "-0.1", "nan"])
+def test_learned_route_rejects_a_bad_threshold(rclient: openai.OpenAI, threshold: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        chat(rclient, model="auto", extra_headers={"x-semgate-route-threshold": threshold})
+    assert "x-semgate-route-threshold" in caught.value.message
