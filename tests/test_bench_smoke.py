@@ -36,3 +36,21 @@ def test_overhead_benchmark_quick_run(tmp_path: Path) -> None:
         "semgate_rss_max_mb", "semgate_rss_soak_growth_pct",
     }
     assert all("met" in verdict for verdict in result["targets"].values())
+
+
+def test_routing_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "routing.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.routing", "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    cluster = result["parts"]["cluster"]["scenarios"]
+    for runs in cluster.values():
+        for row in runs.values():
+            assert row["errors"] == 0 and row["ok"] == row["requests"] > 0
+    assert result["parts"]["quality"]["n_questions"] > 1000
+    assert set(result["targets"]) == {
+        "learned_apgr_held_out", "decision_p99_ms", "p99_ratio_skew", "hit_rate_ratio_prefix",
+    }
