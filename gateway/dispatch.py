@@ -52,14 +52,16 @@ class Attempt:
     started: float = field(default_factory=time.perf_counter)
     _finished: bool = False
 
-    def finish(self, ok: bool) -> None:
+    def finish(self, ok: bool | None) -> None:
+        """Release the replica; ok=None when the outcome says nothing about it
+        (the client left), so a run of impatient clients cannot trip its breaker."""
         if self._finished:
             return
         self._finished = True
         self.replica.in_flight -= 1
         if ok:
             self.replica.record_success(time.perf_counter() - self.started)
-        else:
+        elif ok is False:
             self.replica.record_failure("status_5xx")
 
 

@@ -143,16 +143,17 @@ class ProxyEndpoint:
 
     async def _relay(self, exchange: Exchange, attempt: Attempt, stream: bool, strip_usage: bool) -> int:
         reply = attempt.reply
-        ok = False
+        ok: bool | None = False  # the replica's verdict; None: not its doing
         try:
             if stream and reply.status == 200:
-                await self._relay_stream(exchange, attempt, strip_usage)
+                ok = await self._relay_stream(exchange, attempt, strip_usage)
             else:
                 await self._relay_whole(exchange, attempt)
-            ok = reply.status < 500
+                ok = reply.status < 500
             return reply.status
         except asyncio.CancelledError:
             reply.abort()  # the client left: drop the upstream request too
+            ok = None
             raise
         finally:
             attempt.finish(ok)
@@ -171,7 +172,8 @@ class ProxyEndpoint:
             self.metrics.upstream_error(route.name, "status_5xx")
         await exchange.reply_error(UpstreamRejected(reply.status, body))
 
-    async def _relay_stream(self, exchange: Exchange, attempt: Attempt, strip_usage: bool) -> None:
+    async def _relay_stream(self, exchange: Exchange, attempt: Attempt, strip_usage: bool) -> bool:
+        """Pass the stream through; False if the upstream broke it off."""
         route = attempt.route
         tap = SSEUsageTap(strip_usage=strip_usage, rename=route.rename_response)
         await exchange.start_stream()
@@ -188,18 +190,26 @@ class ProxyEndpoint:
         except UpstreamError as exc:
             self.metrics.upstream_error(route.name, exc.code or "bad_gateway")
             await exchange.stream(error_event(exc.message, exc.type, exc.code or "bad_gateway"))
+            await exchange.end_stream()
+            return False
         await exchange.end_stream()
         if tap.usage is not None:
             self._add_usage(route, tap.usage)
+        return True
 
     async def _cascade(self, exchange: Exchange, data: dict[str, Any], weak: ModelRoute, decision: Decision) -> int:
         assert decision.escalate_to is not None and decision.judge is not None
         probe = cascade.weak_request(data, self.chat)
         attempt = await self.dispatcher.send(exchange, [weak], _body_builder(probe, b"", False))
+        ok: bool | None = False
         try:
             body = await attempt.reply.read()
+            ok = attempt.reply.status < 500
+        except asyncio.CancelledError:
+            ok = None  # the client left; the replica did nothing wrong
+            raise
         finally:
-            attempt.finish(attempt.reply.status < 500)
+            attempt.finish(ok)
         answer, trusted, why = cascade.judge_answer(decision.judge, attempt.reply.status, body)
         if not trusted or answer is None:
             self.metrics.decision(data["model"], decision.escalate_to, "escalated")

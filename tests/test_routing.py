@@ -187,3 +187,15 @@ def test_learned_route_rejects_a_bad_threshold(rclient: openai.OpenAI, threshold
     with pytest.raises(openai.BadRequestError) as caught:
         chat(rclient, model="auto", extra_headers={"x-semgate-route-threshold": threshold})
     assert "x-semgate-route-threshold" in caught.value.message
+
+
+def test_impatient_clients_do_not_trip_the_circuit_breaker(routed: RunningGateway) -> None:
+    from tests.test_disconnect import eventually
+
+    replica = routed.gateway.routes["strong"].replicas.replicas[0]
+    body = {"model": "strong", "messages": QUESTION, "max_tokens": 4000, "ignore_eos": True, "stream": True}
+    for _ in range(8):  # more than failure_threshold (5)
+        with httpx.Client(timeout=5) as http, http.stream("POST", f"{routed.base_url}/chat/completions", json=body) as r:
+            next(r.iter_raw())
+    assert eventually(lambda: replica.in_flight == 0)
+    assert replica.available
