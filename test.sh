@@ -7,4 +7,5 @@ cd "$(dirname "$0")"
 bash scripts/setup-system.sh
 bash scripts/setup.sh
 bash scripts/setup-vllm.sh
+.venv/bin/ruff check --quiet gateway router dataflow policies benchmarks tests scripts
 exec .venv/bin/python -m pytest "$@"

@@ -23,10 +23,10 @@ from starlette.exceptions import HTTPException
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
 from gateway.errors import error_body
+from gateway.exchange import Receive, Scope, Send
 from gateway.health import HealthMonitor
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
-from gateway.exchange import Receive, Scope, Send
 from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
 from gateway.upstream import UpstreamClient

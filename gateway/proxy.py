@@ -21,8 +21,8 @@ import orjson
 from pydantic import BaseModel
 
 from gateway import cascade
-from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
 from gateway.config import ModelConfig
+from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
 from gateway.errors import ClientDisconnected, GatewayError, InvalidJSON, MethodNotAllowed, ModelNotFound, UpstreamError
 from gateway.exchange import JSON, Exchange, Receive, Scope, Send
 from gateway.metrics import GatewayMetrics
