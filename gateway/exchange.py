@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.errors import ClientDisconnected, GatewayError, PayloadTooLarge
+from gateway.headers import Headers, find_header
 from gateway.streaming import error_event
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
 
 JSON = b"application/json"
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
@@ -60,10 +60,7 @@ class Exchange:
         self.reply_headers: Headers = [(b"x-request-id", self.request_id)]
 
     def header(self, name: bytes) -> bytes | None:
-        for key, value in self.scope["headers"]:
-            if key == name:
-                return value
-        return None
+        return find_header(self.scope["headers"], name)
 
     async def read_body(self, limit: int) -> bytes:
         if self._content_length > limit:

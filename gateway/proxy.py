@@ -25,6 +25,7 @@ from gateway.config import ModelConfig
 from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
 from gateway.errors import ClientDisconnected, GatewayError, InvalidJSON, MethodNotAllowed, ModelNotFound, UpstreamError
 from gateway.exchange import JSON, Exchange, Receive, Scope, Send
+from gateway.headers import find_header
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import validate
 from gateway.routes import ModelRoute
@@ -166,7 +167,7 @@ class ProxyEndpoint:
             self._count_usage(route, body)
             if route.rename_response is not None:
                 body = body.replace(*route.rename_response)
-            await exchange.reply(200, body, _content_type(reply))
+            await exchange.reply(200, body, find_header(reply.headers, b"content-type") or JSON)
             return
         if reply.status >= 500:
             self.metrics.upstream_error(route.name, "status_5xx")
@@ -253,9 +254,3 @@ def _body_builder(data: dict[str, Any], body: bytes, modified: bool) -> Callable
 
     return build
 
-
-def _content_type(reply: Any) -> bytes:
-    for name, value in reply.headers:
-        if name == b"content-type":
-            return value
-    return JSON

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from gateway.errors import error_body
+
 USAGE_MARKERS = (b'"usage":{', b'"usage": {')
 
 
@@ -75,5 +77,4 @@ def _parse(data: bytes) -> dict[str, Any] | None:
 
 def error_event(message: str, type_: str, code: str) -> bytes:
     """An in-band error for failures after the 200 status went out."""
-    body = orjson.dumps({"error": {"message": message, "type": type_, "param": None, "code": code}})
-    return b"data: " + body + b"\n\ndata: [DONE]\n\n"
+    return b"data: " + error_body(message, type_, code) + b"\n\ndata: [DONE]\n\n"

@@ -15,8 +15,7 @@ def unfit_reason(model: ModelConfig, ctx: RouteContext) -> str | None:
     """Why `model` cannot serve this request, or None if it can."""
     if ctx.data.get("tools") and "tools" not in model.capabilities:
         return "no tool calling"
-    fmt = ctx.data.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema") and "json_mode" not in model.capabilities:
+    if ctx.wants_json and "json_mode" not in model.capabilities:
         return "no JSON mode"
     if model.context_window is not None and ctx.prompt_tokens > model.context_window:
         return f"~{ctx.prompt_tokens} prompt tokens exceed its {model.context_window}-token window"

@@ -24,10 +24,11 @@ import contextlib
 import logging
 import math
 import re
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from gateway.upstream.probe import fetch
 
 if TYPE_CHECKING:
     from router.replicas import Replica
@@ -80,59 +81,6 @@ def parse_metrics(text: bytes) -> EngineLoad | None:
     return EngineLoad(sums[b"num_requests_waiting"], sums[b"num_requests_running"], min(1.0, max(0.0, kv)))
 
 
-async def fetch(scheme: str, host: str, port: int, path: str, timeout: float) -> tuple[int, bytes] | None:
-    """(status, body) of `GET path` on a fresh connection, or None on any failure."""
-    writer: asyncio.StreamWriter | None = None
-    try:
-        async with asyncio.timeout(timeout):
-            tls = ssl.create_default_context() if scheme == "https" else None
-            reader, writer = await asyncio.open_connection(host, port, ssl=tls)
-            writer.write(
-                f"GET {path} HTTP/1.1\r\nhost: {host}:{port}\r\naccept: text/plain\r\n"
-                "accept-encoding: identity\r\nconnection: close\r\n\r\n".encode()
-            )
-            head = await reader.readuntil(b"\r\n\r\n")
-            chunks: list[bytes] = []
-            size = 0
-            while chunk := await reader.read(65536):  # connection: close, so EOF ends the body
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    return None
-                chunks.append(chunk)
-    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError):
-        return None
-    finally:
-        if writer is not None:
-            writer.close()
-    status_line, _, headers = head.partition(b"\r\n")
-    parts = status_line.split()
-    if len(parts) < 2 or not parts[1].isdigit():
-        return None
-    body = b"".join(chunks)
-    if b"transfer-encoding: chunked" in headers.lower():
-        body = _dechunk(body)
-    return int(parts[1]), body
-
-
-def _dechunk(data: bytes) -> bytes:
-    out: list[bytes] = []
-    position = 0
-    while True:
-        line_end = data.find(b"\r\n", position)
-        if line_end < 0:
-            break
-        try:
-            size = int(data[position:line_end].split(b";")[0], 16)
-        except ValueError:
-            break
-        if size == 0:
-            break
-        start = line_end + 2
-        out.append(data[start : start + size])
-        position = start + size + 2
-    return b"".join(out)
-
-
 class MetricsScraper:
     """Polls every replica's /metrics each `interval` seconds; feeds `Replica.observe()`."""
 
@@ -166,7 +114,7 @@ class MetricsScraper:
             return
         replica.refresh()
         origin = replica.origin
-        reply = await fetch(origin.scheme, origin.host, origin.port, "/metrics", self._timeout)
+        reply = await fetch(origin.scheme, origin.host, origin.port, "/metrics", self._timeout, MAX_BODY_BYTES)
         load = parse_metrics(reply[1]) if reply is not None and reply[0] == 200 else None
         if load is not None:
             self._failures[key] = 0

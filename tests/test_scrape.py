@@ -14,9 +14,10 @@ import pytest
 from gateway.config import BalancerConfig
 from gateway.engines.sim import SamplingParams, SimServer, make_profile
 from gateway.engines.sim.text import Prompt
+from gateway.upstream.probe import fetch
 from router.balancer import ReplicaSet
 from router.replicas import Replica
-from router.scrape import STALE_AFTER, EngineLoad, MetricsScraper, fetch, parse_metrics
+from router.scrape import STALE_AFTER, EngineLoad, MetricsScraper, parse_metrics
 from tests.test_sim_engine import eventually
 
 FIXTURES = Path(__file__).parent / "fixtures"

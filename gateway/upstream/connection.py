@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
 
 import httptools
 
@@ -203,10 +202,3 @@ class UpstreamConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-
-
-def header(headers: list[tuple[bytes, bytes]], name: bytes, default: Any = None) -> Any:
-    for key, value in headers:
-        if key == name:
-            return value
-    return default

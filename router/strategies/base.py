@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.headers import find_header
+
 # A judge looks at a complete (non-streamed) answer and says whether to trust
 # it, with a reason. The cascade strategy escalates when it says no.
 Judge = Callable[[dict[str, Any]], tuple[bool, str]]
@@ -38,10 +40,13 @@ class RouteContext:
     _prompt: str | None = field(default=None, repr=False)
 
     def header(self, name: bytes) -> bytes | None:
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
+        return find_header(self.headers, name)
+
+    @property
+    def wants_json(self) -> bool:
+        """The request asks for a JSON response_format."""
+        fmt = self.data.get("response_format")
+        return isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema")
 
     @property
     def prompt(self) -> str:

@@ -6,11 +6,6 @@ from gateway.config import RouteRule, RulesRoute
 from router.strategies.base import Decision, RouteContext, Strategy
 
 
-def _wants_json(ctx: RouteContext) -> bool:
-    fmt = ctx.data.get("response_format")
-    return isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema")
-
-
 def _matches(rule: RouteRule, ctx: RouteContext) -> str | None:
     """The reason this rule matches, or None."""
     reasons = []
@@ -23,7 +18,7 @@ def _matches(rule: RouteRule, ctx: RouteContext) -> str | None:
             return None
         reasons.append("tools" if rule.tools else "no tools")
     if rule.json_mode is not None:
-        if _wants_json(ctx) != rule.json_mode:
+        if ctx.wants_json != rule.json_mode:
             return None
         reasons.append("json mode" if rule.json_mode else "no json mode")
     if rule.min_prompt_tokens is not None or rule.max_prompt_tokens is not None:
