@@ -20,15 +20,19 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 
+from dataflow import api as dataflow_api
+from dataflow.executor import Executor
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
-from gateway.errors import error_body
+from gateway.errors import GatewayError, error_body
 from gateway.exchange import Receive, Scope, Send
 from gateway.health import HealthMonitor
+from gateway.internal import LocalCompleter
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
+from gateway.store import MemoryStore, Store
 from gateway.upstream import UpstreamClient
 from router.strategies import Strategy, build_strategy
 
@@ -42,8 +46,9 @@ ENDPOINTS = (
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, *, base_dir: Path | None = None) -> None:
+    def __init__(self, config: GatewayConfig, *, base_dir: Path | None = None, store: Store | None = None) -> None:
         self.config = config
+        self.store = store or MemoryStore()
         self.metrics = GatewayMetrics()
         self.routes: dict[str, ModelRoute] = {}
         # Strategies are built now: a missing scorer artifact fails at start.
@@ -71,6 +76,8 @@ class Gateway:
             )
             for path, name, schema in ENDPOINTS
         }
+        # Dataflow calls re-enter this app's own chat handler: one request path for all.
+        self.dataflow = Executor(config.dataflow, self.store, LocalCompleter(self))
         self.api = build_api(self)
         self._started = False
 
@@ -99,9 +106,11 @@ class Gateway:
             await route.replicas.start()
         await self.health.check_all()
         self.health.start()
+        await self.dataflow.start()
 
     async def shutdown(self) -> None:
         self._started = False
+        await self.dataflow.stop()
         await self.health.stop()
         for route in self.routes.values():
             await route.replicas.stop()
@@ -135,6 +144,10 @@ def build_api(gateway: Gateway) -> FastAPI:
     async def http_error(_: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, str(exc.detail), "invalid_request_error", code)
+
+    @api.exception_handler(GatewayError)
+    async def gateway_error(_: Request, exc: GatewayError) -> Response:
+        return Response(exc.body(), status_code=exc.status, media_type="application/json")
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
@@ -171,4 +184,5 @@ def build_api(gateway: Gateway) -> FastAPI:
         body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
         return JSONResponse(body)
 
+    dataflow_api.mount(api, gateway.dataflow, gateway.config.server.max_body_bytes)
     return api

@@ -189,8 +189,28 @@ class ServerConfig(_Section):
     health_interval_s: PositiveFloat = 5.0
 
 
+class DataflowConfig(_Section):
+    """Semantic-variable workflows (dataflow/; docs/dataflow.md): limits and scheduling."""
+
+    max_calls_per_graph: int = Field(default=1024, gt=0)
+    max_variables_per_session: int = Field(default=8192, gt=0)
+    max_template_chars: int = Field(default=200_000, gt=0)
+    max_value_chars: int = Field(default=1_000_000, gt=0)
+    # Idle sessions (nothing running, nothing fetched) are freed after this long.
+    session_ttl_s: PositiveFloat = 3600.0
+    # One call, all of its outputs; past it the call fails and so do its dependents.
+    call_timeout_s: PositiveFloat = 600.0
+    # The longest a fetch may wait for a variable (its `timeout` is clamped to it).
+    max_wait_s: PositiveFloat = 300.0
+    # Dataflow calls in flight on this gateway replica; the rest queue by priority.
+    max_concurrent_calls: int = Field(default=256, gt=0)
+    # Prompts whose first prefix_chars characters match are one prefix group.
+    prefix_chars: int = Field(default=256, gt=0)
+
+
 class GatewayConfig(_Section):
     server: ServerConfig = ServerConfig()
+    dataflow: DataflowConfig = DataflowConfig()
     models: list[ModelConfig] = Field(min_length=1)
     routes: list[RouteConfig] = []
 
@@ -228,7 +248,9 @@ def default_config() -> GatewayConfig:
         models=[
             ModelConfig(name="sim-small", engine="sim", sim=SimEngineConfig(profile="llama3-8b-h100")),
             ModelConfig(name="sim-large", engine="sim", sim=SimEngineConfig(profile="llama3-70b-h100x4")),
-        ]
+        ],
+        # The learned router picks the model per prompt (docs/learned-router.md).
+        routes=[LearnedRoute(name="auto", strategy="learned", weak="sim-small", strong="sim-large")],
     )
 
 

@@ -77,6 +77,7 @@ class Dispatcher:
         chain: list[ModelRoute],
         body_for: Callable[[ModelRoute], bytes],
         affinity: bytes | None = None,
+        perf: bytes | None = None,
     ) -> Attempt:
         last: GatewayError = UpstreamUnavailable("no replica is reachable")
         for route in chain:
@@ -85,10 +86,10 @@ class Dispatcher:
             tried: tuple[Replica, ...] = ()
             delay = route.config.retry.backoff_s
             for attempt in range(route.config.retry.attempts):
-                replica = route.replicas.pick(tried, affinity=affinity)
+                replica = route.replicas.pick(tried, affinity=affinity, perf=perf)
                 if replica is None:  # every replica tried once: go round again
                     tried = ()
-                    replica = route.replicas.pick(tried, affinity=affinity)
+                    replica = route.replicas.pick(tried, affinity=affinity, perf=perf)
                 if replica is None:
                     break
                 if attempt:

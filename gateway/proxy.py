@@ -137,7 +137,8 @@ class ProxyEndpoint:
         replicas = model.replicas
         affinity = replicas.affinity_of(data, exchange.header(replicas.session_header))
         attempt = await self.dispatcher.send(
-            exchange, [model, *model.fallback_routes], _body_builder(data, body, strip_usage), affinity
+            exchange, [model, *model.fallback_routes], _body_builder(data, body, strip_usage), affinity,
+            exchange.header(b"x-semgate-perf"),
         )
         exchange.reply_headers += [(b"x-semgate-model", attempt.route.name.encode()), (b"x-semgate-route", route_header)]
         return await self._relay(exchange, attempt, stream, strip_usage)

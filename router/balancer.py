@@ -31,6 +31,9 @@ from router.replicas import Replica
 from router.ring import HashRing
 from router.scrape import MetricsScraper
 
+# Load bounds (x the mean load) for requests that state an objective.
+PERF_LOAD_BOUNDS = {b"latency": 1.0, b"throughput": 2.0}
+
 
 class ReplicaSet:
     def __init__(
@@ -69,13 +72,22 @@ class ReplicaSet:
             return None
         return affinity_key(data, None, self.config.prefix_min_chars)
 
-    def pick(self, exclude: tuple[Replica, ...] = (), *, affinity: bytes | None = None) -> Replica | None:
-        """The replica for the next attempt; None only when all are in `exclude`."""
+    def pick(
+        self, exclude: tuple[Replica, ...] = (), *, affinity: bytes | None = None, perf: bytes | None = None
+    ) -> Replica | None:
+        """The replica for the next attempt; None only when all are in `exclude`.
+
+        `perf` is a request's objective (dataflow calls send x-semgate-perf):
+        a latency-critical request keeps its affinity only while that replica
+        is no busier than average; a throughput one may pile onto it further,
+        into bigger batches that share its prefix cache.
+        """
         replicas = self.replicas
         if len(replicas) == 1:
             chosen: Replica | None = None if replicas[0] in exclude else replicas[0]
         elif affinity is not None:
-            chosen = self._ring.choose(affinity, replicas, exclude, self._load_bound)
+            bound = self._load_bound if perf is None else PERF_LOAD_BOUNDS.get(perf, self._load_bound)
+            chosen = self._ring.choose(affinity, replicas, exclude, max(bound, 1.0))
         elif self._round_robin:
             chosen = self._rotate(exclude)
         else:

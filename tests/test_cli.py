@@ -57,7 +57,7 @@ def default_gateway(port: int) -> Iterator[subprocess.Popen[str]]:
 
 def test_serve_without_config_starts_the_embedded_default(default_gateway: subprocess.Popen[str], port: int) -> None:
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
-    assert {m.id for m in client.models.list()} == {"sim-small", "sim-large"}
+    assert {m.id for m in client.models.list()} == {"sim-small", "sim-large", "auto"}
     reply = client.chat.completions.create(model="sim-small", messages=[{"role": "user", "content": "hi"}], max_tokens=4)
     assert reply.choices[0].message.content
     default_gateway.send_signal(signal.SIGINT)

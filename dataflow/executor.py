@@ -1,0 +1,318 @@
+"""Runs sessions' graphs: the server side of semantic-variable workflows.
+
+The executor owns the sessions created on this gateway replica. A fetch marks
+the fetched variable's upstream calls as wanted (with the fetch's objective);
+calls whose inputs are ready go to the scheduler, which launches them as
+slots free up; each finished output may make its consumers ready, and so on,
+with no client in the loop. Results and token deltas are published to the
+store, which is where every fetch — on this replica or another — reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataflow.errors import Cancelled, FetchTimeout, NotFound, SessionElsewhere, StateConflict
+from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, Limits, Perf
+from dataflow.runner import CallError, Completer, output_order, run_call
+from dataflow.scheduler import Scheduler
+from dataflow.state import SessionState, is_final, variable_record
+from gateway.config import DataflowConfig
+from gateway.store import Store
+
+log = logging.getLogger("semgate.dataflow")
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    tenant: str
+    app: int  # arrival order on this replica: earlier applications go first
+    graph: Graph
+    state: SessionState
+    created: int
+    last_used: float
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    graphs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    watcher: asyncio.Task[None] | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.tenant, self.id
+
+
+class Executor:
+    def __init__(
+        self, config: DataflowConfig, store: Store, completer: Completer, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.completer = completer
+        self.limits = Limits(
+            config.max_calls_per_graph, config.max_variables_per_session, config.max_template_chars,
+            config.max_value_chars,
+        )
+        self.sessions: dict[tuple[str, str], Session] = {}
+        self.scheduler: Scheduler[Session] = Scheduler(config.max_concurrent_calls, self._launch)
+        self._clock = clock
+        self._apps = itertools.count()
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        for session in list(self.sessions.values()):
+            await self._end(session)
+
+    # ---- sessions ------------------------------------------------------------
+
+    async def create_session(self, tenant: str, ttl_s: float | None) -> Session:
+        ttl = min(ttl_s or self.config.session_ttl_s, self.config.session_ttl_s)
+        sid = "sess_" + os.urandom(12).hex()
+        state = SessionState(self.store, tenant, sid, ttl)
+        session = Session(sid, tenant, next(self._apps), Graph(self.limits), state, int(time.time()), self._clock())
+        await state.create({"id": sid, "created": session.created, "ttl_s": ttl})
+        self.sessions[session.key] = session
+        if self.store.shared:
+            session.watcher = asyncio.create_task(self._watch_demands(session))
+        return session
+
+    async def owned(self, tenant: str, sid: str) -> Session:
+        """The session, when this replica runs it; NotFound / SessionElsewhere otherwise."""
+        session = self.sessions.get((tenant, sid))
+        if session is not None:
+            session.last_used = self._clock()
+            await session.state.touch()
+            return session
+        if self.store.shared and await SessionState(self.store, tenant, sid, 0).record() is not None:
+            raise SessionElsewhere(f"session {sid!r} is run by another gateway replica; send changes there")
+        raise NotFound(f"session {sid!r} does not exist")
+
+    async def delete_session(self, tenant: str, sid: str) -> None:
+        session = await self.owned(tenant, sid)
+        await self._end(session)
+
+    async def _end(self, session: Session) -> None:
+        self.sessions.pop(session.key, None)
+        if session.watcher is not None:
+            session.watcher.cancel()
+        await self._cancel(session, list(session.graph.calls.values()), "the session was deleted")
+        await session.state.drop(list(session.graph.variables))
+
+    def describe(self, session: Session) -> dict[str, Any]:
+        graph = session.graph
+        calls = {
+            call.id: {"status": call.status.value, "model": call.model, "perf": call.perf, "error": call.error}
+            for call in graph.calls.values()
+        }
+        variables = {var.id: {"status": var.status.value} for var in graph.variables.values()}
+        return {"id": session.id, "object": "dataflow.session", "created": session.created,
+                "ttl_s": session.state.ttl_s, "variables": variables, "calls": calls}
+
+    # ---- graphs ----------------------------------------------------------------
+
+    def next_call_id(self, session: Session) -> str:
+        return f"call-{next(session.calls)}"
+
+    async def submit(
+        self, session: Session, variables: list[tuple[str, str | None]], calls: list[Call], *, lazy: bool
+    ) -> tuple[str, list[str]]:
+        graph_id = f"graph_{next(session.graphs)}"
+        created = session.graph.add(graph_id, variables, calls)
+        await session.state.put([session.graph.variables[var_id] for var_id in created])
+        if not lazy:
+            for call in calls:
+                for spec in call.outputs.values():
+                    self._want(session, spec.var, Perf.THROUGHPUT)
+        return graph_id, created
+
+    async def cancel_graph(self, session: Session, graph_id: str) -> int:
+        calls = [call for call in session.graph.calls_of(graph_id) if call.status not in ENDED]
+        if not calls and not session.graph.calls_of(graph_id):
+            raise NotFound(f"graph {graph_id!r} does not exist")
+        await self._cancel(session, calls, f"graph {graph_id!r} was cancelled")
+        return len(calls)
+
+    async def _cancel(self, session: Session, calls: list[Call], why: str) -> None:
+        for call in calls:
+            task = session.tasks.pop(call.id, None)
+            if task is not None:
+                task.cancel()
+            await session.state.put(session.graph.fail(call, why, CallStatus.CANCELLED))
+
+    async def set_variable(self, session: Session, var_id: str, value: str) -> dict[str, Any]:
+        var = session.graph.variables.get(var_id)
+        if var is None:
+            raise NotFound(f"variable {var_id!r} does not exist")
+        try:
+            session.graph.set_value(var_id, value)
+        except Conflict as exc:
+            raise StateConflict(str(exc)) from None
+        await session.state.put([var])
+        for call in session.graph.variable_set(var):
+            self.enqueue(session, call)
+        return variable_record(var)
+
+    async def create_variable(self, session: Session, var_id: str, value: str | None) -> dict[str, Any]:
+        await self.submit(session, [(var_id, value)], [], lazy=True)
+        return variable_record(session.graph.variables[var_id])
+
+    # ---- fetching ----------------------------------------------------------------
+
+    async def fetch(self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float) -> dict[str, Any]:
+        """The variable's final record, waiting up to timeout_s (FetchTimeout)."""
+        async for event in self.events(tenant, sid, var_id, perf, timeout_s):
+            if "status" in event:
+                return event
+        raise FetchTimeout(f"variable {var_id!r} is not ready after {timeout_s:g} s; the work goes on, fetch again")
+
+    async def events(
+        self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Token deltas ({"delta"}) then the final record ({"status", ...}); stops
+        early (without a final record) when timeout_s runs out."""
+        state, record = await self._lookup(tenant, sid, var_id)
+        if is_final(record):
+            yield record
+            return
+        session = self.sessions.get((tenant, sid))
+        if session is not None:
+            self._want(session, var_id, perf)
+        else:
+            await state.demand(var_id, perf)
+        deadline = time.monotonic() + min(timeout_s, self.config.max_wait_s)
+        cursor: str | None = None
+        while (remaining := deadline - time.monotonic()) > 0:
+            items = await state.events(var_id, cursor, remaining)
+            if not items and not await self._alive(tenant, sid, state):
+                raise Cancelled(f"session {sid!r} was deleted")
+            for position, event in items:
+                cursor = position
+                yield event
+                if "status" in event:
+                    return
+
+    async def _lookup(self, tenant: str, sid: str, var_id: str) -> tuple[SessionState, dict[str, Any]]:
+        session = self.sessions.get((tenant, sid))
+        if session is not None:
+            session.last_used = self._clock()
+            await session.state.touch()
+            var = session.graph.variables.get(var_id)
+            if var is None:
+                raise NotFound(f"variable {var_id!r} does not exist in session {sid!r}")
+            return session.state, variable_record(var)
+        state = SessionState(self.store, tenant, sid, self.config.session_ttl_s)
+        if not self.store.shared or await state.record() is None:
+            raise NotFound(f"session {sid!r} does not exist")
+        record = await state.variable(var_id)
+        if record is None:
+            raise NotFound(f"variable {var_id!r} does not exist in session {sid!r}")
+        return state, record
+
+    async def _alive(self, tenant: str, sid: str, state: SessionState) -> bool:
+        if (tenant, sid) in self.sessions:
+            return True
+        return self.store.shared and await state.record() is not None
+
+    async def _watch_demands(self, session: Session) -> None:
+        """Fetches made on other replicas (shared store) start work here."""
+        cursor: str | None = None
+        while True:
+            for position, (var_id, perf) in await session.state.demands(cursor, 30.0):
+                cursor = position
+                if var_id in session.graph.variables:
+                    self._want(session, var_id, perf)
+
+    # ---- running -------------------------------------------------------------------
+
+    def _want(self, session: Session, var_id: str, perf: Perf) -> None:
+        for call in session.graph.demand(var_id, perf):
+            self.enqueue(session, call)
+
+    def enqueue(self, session: Session, call: Call) -> None:
+        first = output_order(call)[0]
+        values = session.graph.input_values(call)
+        prefix = call.template.render_until(first, values)[: self.config.prefix_chars]
+        self.scheduler.enqueue(session, session.app, prefix, call)
+
+    def _launch(self, session: Session, call: Call) -> None:
+        session.graph.start(call)
+        session.tasks[call.id] = asyncio.create_task(self._run(session, call))
+
+    async def _run(self, session: Session, call: Call) -> None:
+        values = session.graph.input_values(call)
+        try:
+            async with asyncio.timeout(self.config.call_timeout_s):
+                await run_call(call, values, self.completer, _Sink(self, session), tenant=session.tenant,
+                               request_id=f"{session.id[5:]}-{os.urandom(4).hex()}")
+            session.graph.finish(call)
+        except CallError as exc:
+            await self._fail(session, call, f"call {call.id!r} failed: {exc.message}")
+        except TimeoutError:
+            await self._fail(session, call, f"call {call.id!r} did not finish within {self.config.call_timeout_s:g} s")
+        except asyncio.CancelledError:
+            raise  # cancelled by _cancel, which records why
+        except Exception:
+            log.exception("dataflow call %s failed", call.id)
+            await self._fail(session, call, f"call {call.id!r} failed: internal gateway error")
+        finally:
+            session.tasks.pop(call.id, None)
+            session.last_used = self._clock()
+            self.scheduler.release()
+
+    async def _fail(self, session: Session, call: Call, why: str) -> None:
+        await session.state.put(session.graph.fail(call, why))
+
+    # ---- expiry ----------------------------------------------------------------------
+
+    async def _reap_forever(self) -> None:
+        interval = min(30.0, self.config.session_ttl_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            await self.reap()
+
+    async def reap(self) -> int:
+        """End sessions idle (nothing running, nothing fetched) for longer than their TTL."""
+        now = self._clock()
+        idle = [s for s in self.sessions.values() if now - s.last_used > s.state.ttl_s and not _busy(s)]
+        for session in idle:
+            await self._end(session)
+        return len(idle)
+
+
+def _busy(session: Session) -> bool:
+    return bool(session.tasks) or any(call.status is CallStatus.READY for call in session.graph.calls.values())
+
+
+class _Sink:
+    """Where a running call reports its outputs: graph, store, then consumers."""
+
+    __slots__ = ("executor", "session")
+
+    def __init__(self, executor: Executor, session: Session) -> None:
+        self.executor = executor
+        self.session = session
+
+    async def delta(self, var_id: str, text: str) -> None:
+        await self.session.state.delta(var_id, text)
+
+    async def ready(self, var_id: str, value: str) -> None:
+        graph = self.session.graph
+        unblocked = graph.output_ready(var_id, value)
+        await self.session.state.put([graph.variables[var_id]])
+        for call in unblocked:
+            self.executor.enqueue(self.session, call)
+

@@ -1,0 +1,80 @@
+"""Running one call: a chat completion per output, in template order.
+
+The prompt for an output is the template up to it, with inputs and earlier
+outputs filled in (Parrot's semantic-function semantics). Each completion is
+sent through a `Completer`, which in the gateway is the very handler behind
+`POST /v1/chat/completions`, so routing, balancing, retries, policies, limits
+and metrics apply to dataflow calls exactly as to any client request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from dataflow.graph import Call, Perf
+from gateway.headers import Headers
+
+# Request fields the runner owns; a call's `params` may not override them.
+RESERVED_PARAMS = frozenset({"model", "messages", "stream", "stream_options", "n", "max_tokens", "prompt"})
+
+OnDelta = Callable[[str], Awaitable[None]]
+
+
+class CallError(Exception):
+    """A completion failed; the message is for the client (it names the cause, not internals)."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class Completer(Protocol):
+    async def __call__(self, body: dict[str, Any], headers: Headers, on_delta: OnDelta, tenant: str) -> str:
+        """Run one streamed chat completion for `tenant`; its text. Raises CallError."""
+        ...
+
+
+def completion_request(call: Call, output: str, prompt: str) -> dict[str, Any]:
+    spec = call.outputs[output]
+    body: dict[str, Any] = {
+        **call.params,
+        "model": call.model,
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": True,
+    }
+    for name in ("max_tokens", "temperature", "top_p", "stop"):
+        value = getattr(spec, name)
+        if value is not None:
+            body[name] = value
+    return body
+
+
+def output_order(call: Call) -> list[str]:
+    """Outputs in the order their placeholders first appear."""
+    return [name for name in call.template.names if name in call.outputs]
+
+
+class OutputSink(Protocol):
+    async def delta(self, var_id: str, text: str) -> None: ...
+
+    async def ready(self, var_id: str, value: str) -> None: ...
+
+
+async def run_call(
+    call: Call, values: dict[str, str], completer: Completer, sink: OutputSink, *, tenant: str, request_id: str
+) -> None:
+    """Generate the call's outputs one after another, reporting each to `sink`."""
+    perf = (call.perf or Perf.THROUGHPUT).value.encode()
+    for index, output in enumerate(output_order(call)):
+        var_id = call.outputs[output].var
+        body = completion_request(call, output, call.template.render_until(output, values))
+        headers: Headers = [(b"x-semgate-perf", perf), (b"x-request-id", f"{request_id}-{index}".encode())]
+
+        async def on_delta(text: str, var_id: str = var_id) -> None:
+            await sink.delta(var_id, text)
+
+        value = await completer(body, headers, on_delta, tenant)
+        values[output] = value
+        await sink.ready(var_id, value)

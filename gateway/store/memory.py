@@ -1,0 +1,119 @@
+"""The default store: a dict in this process, with lazy expiry.
+
+Expired keys are dropped when touched and by a sweep every `sweep_every`
+writes, so memory stays bounded without a timer task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+
+from gateway.store.base import Store
+
+
+class _Stream:
+    __slots__ = ("items", "changed")
+
+    def __init__(self) -> None:
+        self.items: list[bytes] = []
+        self.changed = asyncio.Event()
+
+
+class MemoryStore(Store):
+    shared = False
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, sweep_every: int = 1024) -> None:
+        self._clock = clock
+        self._values: dict[str, bytes] = {}
+        self._streams: dict[str, _Stream] = {}
+        self._expiry: dict[str, float] = {}
+        self._sweep_every = sweep_every
+        self._writes = 0
+
+    # ---- expiry ------------------------------------------------------------
+
+    def _alive(self, key: str) -> bool:
+        deadline = self._expiry.get(key)
+        if deadline is not None and deadline <= self._clock():
+            self._drop(key)
+            return False
+        return key in self._values or key in self._streams
+
+    def _drop(self, key: str) -> bool:
+        self._expiry.pop(key, None)
+        stream = self._streams.pop(key, None)
+        if stream is not None:
+            stream.changed.set()  # wake readers: the stream is gone
+        return self._values.pop(key, None) is not None or stream is not None
+
+    def _touch(self, key: str, ttl_s: float | None) -> None:
+        if ttl_s is not None:
+            self._expiry[key] = self._clock() + ttl_s
+        self._writes += 1
+        if self._writes % self._sweep_every == 0:
+            now = self._clock()
+            for expired in [k for k, deadline in self._expiry.items() if deadline <= now]:
+                self._drop(expired)
+
+    # ---- values ------------------------------------------------------------
+
+    async def get(self, key: str) -> bytes | None:
+        return self._values.get(key) if self._alive(key) else None
+
+    async def set(self, key: str, value: bytes, *, ttl_s: float | None = None, only_new: bool = False) -> bool:
+        if only_new and self._alive(key):
+            return False
+        self._values[key] = value
+        self._expiry.pop(key, None)
+        self._touch(key, ttl_s)
+        return True
+
+    async def set_many(self, items: Mapping[str, bytes], *, ttl_s: float | None = None) -> None:
+        for key, value in items.items():
+            await self.set(key, value, ttl_s=ttl_s)
+
+    async def delete(self, *keys: str) -> int:
+        return sum(self._drop(key) for key in keys if self._alive(key))
+
+    async def expire(self, key: str, ttl_s: float) -> bool:
+        if not self._alive(key):
+            return False
+        self._expiry[key] = self._clock() + ttl_s
+        return True
+
+    async def incr(self, key: str, amount: int = 1, *, ttl_s: float | None = None) -> int:
+        exists = self._alive(key)
+        value = (int(self._values[key]) if exists else 0) + amount
+        self._values[key] = str(value).encode()
+        self._touch(key, None if exists else ttl_s)
+        return value
+
+    # ---- streams -----------------------------------------------------------
+
+    async def append(self, stream: str, item: bytes, *, ttl_s: float | None = None) -> str:
+        entry = self._streams.get(stream) if self._alive(stream) else None
+        if entry is None:
+            entry = self._streams[stream] = _Stream()
+        entry.items.append(item)
+        entry.changed.set()
+        entry.changed = asyncio.Event()  # readers hold the old one, now set
+        self._touch(stream, ttl_s)
+        return str(len(entry.items))
+
+    async def read(self, stream: str, after: str | None = None, *, wait_s: float = 0.0) -> list[tuple[str, bytes]]:
+        start = int(after) if after else 0
+        entry = self._streams.get(stream) if self._alive(stream) else None
+        if (entry is None or len(entry.items) <= start) and wait_s > 0:
+            if entry is None:  # reading ahead of the first append: wait for it to exist
+                entry = self._streams[stream] = _Stream()
+                self._touch(stream, wait_s + 60)  # so a stream nobody writes does not linger
+            try:
+                await asyncio.wait_for(entry.changed.wait(), wait_s)
+            except TimeoutError:
+                return []
+            entry = self._streams.get(stream)
+        if entry is None:
+            return []
+        return [(str(index + 1), item) for index, item in enumerate(entry.items[start:], start)]
