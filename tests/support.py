@@ -20,6 +20,7 @@ import uvloop
 
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
+from gateway.store import Store
 
 T = TypeVar("T")
 
@@ -65,10 +66,10 @@ class RunningGateway:
         return f"{self.url}/v1"
 
 
-async def start_gateway(config: GatewayConfig | dict[str, Any]) -> RunningGateway:
+async def start_gateway(config: GatewayConfig | dict[str, Any], *, store: Store | None = None) -> RunningGateway:
     if isinstance(config, dict):
         config = parse_config(config)
-    gateway = Gateway(config)
+    gateway = Gateway(config, store=store)
     sock = free_socket()
     server = uvicorn.Server(
         uvicorn.Config(gateway, lifespan="on", log_level="warning", access_log=False, http="httptools")
