@@ -386,3 +386,23 @@ def test_the_config_defaults_when_none_is_given() -> None:
     replicas = ReplicaSet([Replica("http://10.0.0.1:8000/v1")])
     assert replicas.config == BalancerConfig()
     assert replicas.any_healthy
+
+
+def _spill_load(perf: bytes | None) -> int:
+    """The owner's in-flight count at which a request with this objective leaves it."""
+    replicas = replica_set(4)
+    walk = replicas._ring.owners(key(4))
+    for other in walk[1:]:
+        replicas.replicas[other].in_flight = 40  # loads where the bound, not the slack, decides
+    owner = replicas.replicas[walk[0]]
+    for load in range(200):
+        owner.in_flight = load
+        if replicas.pick(affinity=key(4), perf=perf) is not owner:
+            return load
+    raise AssertionError("never spilled")
+
+
+def test_latency_critical_requests_leave_a_busy_owner_sooner_and_throughput_ones_later() -> None:
+    latency, default, throughput = _spill_load(b"latency"), _spill_load(None), _spill_load(b"throughput")
+    assert latency < default < throughput
+    assert _spill_load(b"unknown") == default
