@@ -4,8 +4,9 @@
   call's prompt rendered client-side once its inputs have come back.
 - `concurrent`: the openai SDK, with the independent calls of each stage
   (map steps, agents of a round, a chat batch) sent together (asyncio.gather).
-- `dataflow`: the whole graph submitted to the gateway's dataflow API with the
-  dataflow SDK; the final variables fetched with a `perf` objective.
+- `dataflow`: the whole graph declared with the dataflow SDK (`dataflow.Workflow`),
+  sent to the gateway in one request, the final variables fetched with a `perf`
+  objective.
 
 All share the gateway, the model, the prompts, temperature 0 and fixed-length
 outputs (`ignore_eos`), and pay the same simulated round trip per HTTP request
@@ -16,6 +17,7 @@ back to the client, plus how many HTTP requests it made.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -26,6 +28,8 @@ import openai
 
 from benchmarks._workflow_apps import OUTPUT, App, Call, render
 from benchmarks._workflow_env import MODEL, RttTransport
+from dataflow import Input, Output, SemanticFunction, SemanticVariable, Workflow
+from dataflow.sdk.variable import Perf
 
 TIMEOUT_S = 600.0
 PARAMS: dict[str, Any] = {"temperature": 0, "ignore_eos": True}  # the same for every variant
@@ -103,41 +107,59 @@ async def concurrent(app: App, base_url: str, rtt_s: float) -> Outcome:
 # ---- dataflow -------------------------------------------------------------------------
 
 
-def graph_of(app: App) -> dict[str, Any]:
-    """The app as a dataflow graph (docs/dataflow.md)."""
-    calls = [{"id": call.id, "model": MODEL, "template": call.template, "inputs": call.inputs,
-              "outputs": {OUTPUT: {"id": call.output, "max_tokens": call.max_tokens}},
-              "params": PARAMS} for call in app.calls]
-    variables = [{"id": var, "value": value} for var, value in app.values.items()]
-    return {"variables": variables, "calls": calls, "lazy": True}
+def _function(wf: Workflow, call: Call, made: dict[tuple[Any, ...], SemanticFunction]) -> SemanticFunction:
+    """The semantic function for a call's template, as an application would declare it:
+
+        @wf.function(model=MODEL, temperature=0, ignore_eos=True)
+        def refine(summary: Input, chunk: Input, out: Output(max_tokens=50)):
+            \"\"\"<the template>\"\"\"
+
+    built from the `App` so that both clients run the very same templates. One per distinct template.
+    """
+    key = (call.template, tuple(call.inputs), call.max_tokens)
+    if key not in made:
+        def declared() -> None: ...
+
+        declared.__doc__ = call.template
+        declared.__name__ = declared.__qualname__ = call.id.rsplit("-", 1)[0]
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        declared.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(name, kind, annotation=Input) for name in call.inputs]
+            + [inspect.Parameter(OUTPUT, kind, annotation=Output(max_tokens=call.max_tokens))])
+        made[key] = wf.function(model=MODEL, **PARAMS)(declared)
+    return made[key]
 
 
-async def _dataflow_http(app: App, base_url: str, rtt_s: float, perf: str) -> Outcome:
-    """The dataflow variant over the raw HTTP API: one POST (session + graph), one GET per final value."""
+async def _dataflow_run(app: App, base_url: str, rtt_s: float, perf: Perf) -> Outcome:
+    """Declare everything (no I/O), then fetch the finals together: the SDK sends the graph
+    with the first fetch (creating the session in the same request), then one GET per final."""
     transport = RttTransport(rtt_s)
     outcome = Outcome()
-    async with httpx.AsyncClient(transport=transport, base_url=f"{base_url}/dataflow/v1", timeout=TIMEOUT_S) as http:
+    wf = Workflow(base_url, transport=transport, timeout=TIMEOUT_S)
+    try:
         clock = _Clock(app, outcome)
-        created = await http.post("/sessions", json={"graph": graph_of(app)})
-        created.raise_for_status()
-        sid = created.json()["id"]
+        variables: dict[str, SemanticVariable] = {var: wf.variable(var, value) for var, value in app.values.items()}
+        made: dict[tuple[Any, ...], SemanticFunction] = {}
+        for call in app.calls:
+            arguments = {name: variables[ids] if isinstance(ids, str) else [variables[v] for v in ids]
+                         for name, ids in call.inputs.items()}
+            produced = _function(wf, call, made)(**arguments)
+            assert isinstance(produced, SemanticVariable)
+            variables[call.output] = produced
 
         async def fetch(var: str) -> None:
-            reply = await http.get(f"/sessions/{sid}/variables/{var}", params={"perf": perf, "timeout": 300})
-            reply.raise_for_status()
-            clock.record(var, reply.json()["value"])
+            clock.record(var, await variables[var].get(perf=perf, timeout=TIMEOUT_S))
 
-        try:
-            await asyncio.gather(*(fetch(var) for var in app.finals))
-        finally:
-            outcome.requests = transport.requests
-            await http.delete(f"/sessions/{sid}")
+        await asyncio.gather(*(fetch(var) for var in app.finals))
+        outcome.requests = transport.requests
+    finally:
+        await wf.aclose()
     return outcome
 
 
-def dataflow(perf: str) -> Runner:
+def dataflow(perf: Perf) -> Runner:
     async def run(app: App, base_url: str, rtt_s: float) -> Outcome:
-        return await _dataflow_http(app, base_url, rtt_s, perf)
+        return await _dataflow_run(app, base_url, rtt_s, perf)
 
     return run
 
