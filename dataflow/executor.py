@@ -25,6 +25,7 @@ from dataflow.runner import CallError, Completer, output_order, run_call
 from dataflow.scheduler import Scheduler
 from dataflow.state import SessionState, is_final, variable_record
 from gateway.config import DataflowConfig
+from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 
 log = logging.getLogger("semgate.dataflow")
@@ -51,7 +52,8 @@ class Session:
 
 class Executor:
     def __init__(
-        self, config: DataflowConfig, store: Store, completer: Completer, *, clock: Callable[[], float] = time.monotonic
+        self, config: DataflowConfig, store: Store, completer: Completer, *,
+        metrics: GatewayMetrics | None = None, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.store = store
@@ -65,6 +67,10 @@ class Executor:
         self._clock = clock
         self._apps = itertools.count()
         self._reaper: asyncio.Task[None] | None = None
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.observe_dataflow(sessions=lambda: len(self.sessions), running=lambda: self.scheduler.running,
+                                     queued=lambda: len(self.scheduler))
 
     async def start(self) -> None:
         if self._reaper is None:
@@ -272,6 +278,8 @@ class Executor:
             session.tasks.pop(call.id, None)
             session.last_used = self._clock()
             self.scheduler.release()
+            if self.metrics is not None:
+                self.metrics.dataflow_call(call.status.value if call.status in ENDED else "cancelled")
 
     async def _fail(self, session: Session, call: Call, why: str) -> None:
         await session.state.put(session.graph.fail(call, why))

@@ -77,7 +77,7 @@ class Gateway:
             for path, name, schema in ENDPOINTS
         }
         # Dataflow calls re-enter this app's own chat handler: one request path for all.
-        self.dataflow = Executor(config.dataflow, self.store, LocalCompleter(self))
+        self.dataflow = Executor(config.dataflow, self.store, LocalCompleter(self), metrics=self.metrics)
         self.api = build_api(self)
         self._started = False
 

@@ -7,6 +7,7 @@ tuple, which is measurable at thousands of requests per second.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import (
@@ -60,7 +61,24 @@ class GatewayMetrics:
             "semgate_cost_usd", "Spend in USD from upstream usage and the catalog's per-token prices.",
             ["model"], registry=r,
         )
+        self.dataflow_calls = Counter(
+            "semgate_dataflow_calls", "Dataflow calls ended, by status (done, failed, cancelled).",
+            ["status"], registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
+
+    def observe_dataflow(self, *, sessions: Callable[[], float], running: Callable[[], float],
+                         queued: Callable[[], float]) -> None:
+        """Gauges read from the executor at scrape time: nothing to update per call."""
+        for name, doc, read in (
+            ("semgate_dataflow_sessions", "Dataflow sessions held by this replica.", sessions),
+            ("semgate_dataflow_calls_running", "Dataflow calls in flight.", running),
+            ("semgate_dataflow_calls_queued", "Dataflow calls ready but waiting for a slot.", queued),
+        ):
+            Gauge(name, doc, registry=self.registry).set_function(read)
+
+    def dataflow_call(self, status: str) -> None:
+        self._child(self.dataflow_calls, status).inc()
 
     def _child(self, metric: Any, *labels: str) -> Any:
         key = (id(metric), *labels)

@@ -127,6 +127,9 @@ def test_every_call_passes_the_chat_completions_path(client: httpx.Client, gw: R
     after = gw.gateway.metrics.render().decode()
     line = 'semgate_requests_total{endpoint="chat",model="sim",status="200"}'
     assert _counter(after, line) == _counter(before, line) + 1
+    done = 'semgate_dataflow_calls_total{status="done"}'
+    assert _counter(after, done) == _counter(before, done) + 1
+    assert _counter(after, "semgate_dataflow_sessions") >= 1
 
 
 def test_outputs_fill_in_template_order_and_feed_later_outputs(client: httpx.Client, gw: RunningGateway) -> None:
