@@ -21,7 +21,7 @@ from typing import Any
 
 from dataflow.errors import Cancelled, FetchTimeout, NotFound, SessionElsewhere, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, Limits, Perf
-from dataflow.runner import CallError, Completer, output_order, run_call
+from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
 from dataflow.state import SessionState, is_final, variable_record
 from gateway.config import DataflowConfig
@@ -249,9 +249,7 @@ class Executor:
             self.enqueue(session, call)
 
     def enqueue(self, session: Session, call: Call) -> None:
-        first = output_order(call)[0]
-        values = session.graph.input_values(call)
-        prefix = call.template.render_until(first, values)[: self.config.prefix_chars]
+        prefix = call.template.prefix(session.graph.input_values(call), self.config.prefix_chars)
         self.scheduler.enqueue(session, session.app, prefix, call)
 
     def _launch(self, session: Session, call: Call) -> None:
@@ -263,7 +261,8 @@ class Executor:
         try:
             async with asyncio.timeout(self.config.call_timeout_s):
                 await run_call(call, values, self.completer, _Sink(self, session), tenant=session.tenant,
-                               request_id=f"{session.id[5:]}-{os.urandom(4).hex()}")
+                               request_id=f"{session.id[5:]}-{os.urandom(4).hex()}",
+                               max_prompt_chars=self.config.max_prompt_chars)
             session.graph.finish(call)
         except CallError as exc:
             await self._fail(session, call, f"call {call.id!r} failed: {exc.message}")

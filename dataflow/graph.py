@@ -120,8 +120,13 @@ class Graph:
     # ---- building ----------------------------------------------------------
 
     def add(self, graph_id: str, variables: Iterable[tuple[str, str | None]], calls: list[Call]) -> list[str]:
-        """Add a submitted graph atomically; the ids of the variables it created."""
-        declared = dict(variables)
+        """Add a submitted graph atomically; the ids of the variables it created or
+        made final (outputs of new calls whose inputs had already failed)."""
+        declared: dict[str, str | None] = {}
+        for var_id, value in variables:
+            if var_id in declared:
+                raise GraphError(f"variable {var_id!r} is declared twice")
+            declared[var_id] = value
         new_vars = self._check_variables(declared, calls)
         self._check_calls(declared, calls)
         self._check_acyclic(calls)
@@ -135,6 +140,13 @@ class Graph:
                 var.producer, var.status = call.id, VarStatus.PENDING
             for var_id in dict.fromkeys(call.input_vars()):
                 self.variables[var_id].consumers.append(call.id)
+        for call in calls:  # an input that already failed fails the new call at once
+            dead = next((self.variables[v] for v in call.input_vars() if self.variables[v].status in FINAL
+                         and self.variables[v].status is not VarStatus.READY), None)
+            if dead is not None:
+                ended = self.fail(call, f"input {dead.id!r} {dead.status}: {dead.error}",
+                                  CallStatus.CANCELLED if dead.status is VarStatus.CANCELLED else CallStatus.FAILED)
+                new_vars += [var.id for var in ended if var.id not in new_vars]
         return new_vars
 
     def _check_variables(self, declared: dict[str, str | None], calls: list[Call]) -> list[str]:
@@ -175,7 +187,7 @@ class Graph:
 
     def _check_template(self, call: Call) -> None:
         names = call.template.names
-        if sum(len(p) for p in call.template.pieces if isinstance(p, str)) > self.limits.max_template_chars:
+        if call.template.length > self.limits.max_template_chars:
             raise GraphError(f"call {call.id!r}: the template is longer than {self.limits.max_template_chars} chars")
         if not call.outputs:
             raise GraphError(f"call {call.id!r} has no outputs")

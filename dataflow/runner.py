@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from dataflow.graph import Call, Perf
+from dataflow.template import PromptTooLong
 from gateway.headers import Headers
 
 # Request fields the runner owns; a call's `params` may not override them.
@@ -63,13 +64,18 @@ class OutputSink(Protocol):
 
 
 async def run_call(
-    call: Call, values: dict[str, str], completer: Completer, sink: OutputSink, *, tenant: str, request_id: str
+    call: Call, values: dict[str, str], completer: Completer, sink: OutputSink, *, tenant: str, request_id: str,
+    max_prompt_chars: int | None = None,
 ) -> None:
     """Generate the call's outputs one after another, reporting each to `sink`."""
     perf = (call.perf or Perf.THROUGHPUT).value.encode()
     for index, output in enumerate(output_order(call)):
         var_id = call.outputs[output].var
-        body = completion_request(call, output, call.template.render_until(output, values))
+        try:
+            prompt = call.template.render_until(output, values, max_prompt_chars)
+        except PromptTooLong as exc:
+            raise CallError(str(exc), 400) from None
+        body = completion_request(call, output, prompt)
         headers: Headers = [(b"x-semgate-perf", perf), (b"x-request-id", f"{request_id}-{index}".encode())]
 
         async def on_delta(text: str, var_id: str = var_id) -> None:

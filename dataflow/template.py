@@ -36,19 +36,47 @@ class Template:
         return cls(tuple(pieces))
 
     @property
+    def length(self) -> int:
+        """Characters of the template as written, placeholders included."""
+        return sum(len(p) if isinstance(p, str) else len(p.name) + 4 for p in self.pieces)
+
+    @property
     def names(self) -> list[str]:
         """Placeholder names in order of first appearance."""
         return list(dict.fromkeys(piece.name for piece in self.pieces if isinstance(piece, Slot)))
 
-    def render_until(self, output: str, values: dict[str, str]) -> str:
+    def render_until(self, output: str, values: dict[str, str], limit: int | None = None) -> str:
         """The prompt that generates `output`: everything before its first
-        occurrence, placeholders filled from `values`."""
+        occurrence, placeholders filled from `values`. Raises PromptTooLong past
+        `limit` characters (a small template repeating a large value would
+        otherwise render without bound)."""
         parts: list[str] = []
+        size = 0
         for piece in self.pieces:
-            if isinstance(piece, str):
-                parts.append(piece)
-            elif piece.name == output:
+            if isinstance(piece, Slot) and piece.name == output:
                 return "".join(parts)
-            else:
-                parts.append(values[piece.name])
+            text = piece if isinstance(piece, str) else values[piece.name]
+            size += len(text)
+            if limit is not None and size > limit:
+                raise PromptTooLong(f"the prompt for {output!r} would be longer than {limit} characters")
+            parts.append(text)
         raise KeyError(output)
+
+    def prefix(self, values: dict[str, str], chars: int) -> str:
+        """The first `chars` characters of the rendered template (inputs filled;
+        rendering stops at the first unknown value, such as an output)."""
+        parts: list[str] = []
+        size = 0
+        for piece in self.pieces:
+            text = piece if isinstance(piece, str) else values.get(piece.name)
+            if text is None:
+                break
+            parts.append(text)
+            size += len(text)
+            if size >= chars:
+                break
+        return "".join(parts)[:chars]
+
+
+class PromptTooLong(ValueError):
+    """A rendered prompt would exceed its limit."""

@@ -196,6 +196,8 @@ class DataflowConfig(_Section):
     max_variables_per_session: int = Field(default=8192, gt=0)
     max_template_chars: int = Field(default=200_000, gt=0)
     max_value_chars: int = Field(default=1_000_000, gt=0)
+    # One rendered prompt (a template repeating a large value renders large).
+    max_prompt_chars: int = Field(default=2_000_000, gt=0)
     # Idle sessions (nothing running, nothing fetched) are freed after this long.
     session_ttl_s: PositiveFloat = 3600.0
     # One call, all of its outputs; past it the call fails and so do its dependents.

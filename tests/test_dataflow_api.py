@@ -72,7 +72,7 @@ def config(replicas: list[Replica], **dataflow: Any) -> dict[str, Any]:
             {"name": "down", "upstreams": ["http://127.0.0.1:1/v1"], "retry": {"attempts": 1}},
         ],
         "dataflow": {"max_calls_per_graph": 20, "max_variables_per_session": 60, "max_template_chars": 2000,
-                     "max_value_chars": 5000, "call_timeout_s": 3, **dataflow},
+                     "max_value_chars": 5000, "max_prompt_chars": 12000, "call_timeout_s": 3, **dataflow},
     }
 
 
@@ -213,6 +213,13 @@ def test_a_failed_call_fails_its_dependents_with_its_name(client: httpx.Client) 
     assert failure["code"] == "call_failed" and "'call-1' failed" in failure["message"]
     assert "input 'd1' failed" in failure["message"]
     assert client.get(f"/sessions/{sid}").json()["calls"]["call-2"]["status"] == "failed"
+
+
+def test_a_prompt_rendered_past_its_limit_fails_the_call(client: httpx.Client) -> None:
+    sid = session(client, variables=[{"id": "big", "value": "x" * 5000}],
+                  calls=[call("huge", "{{v}}{{v}}{{v}} {{h}}", v="big")])
+    failure = error(client.get(f"/sessions/{sid}/variables/huge"), 424)
+    assert "longer than 12000 characters" in failure["message"]
 
 
 def test_a_call_past_its_timeout_fails(client: httpx.Client) -> None:

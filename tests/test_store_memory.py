@@ -308,18 +308,14 @@ async def test_a_waiting_reader_returns_when_the_stream_is_deleted(store: Memory
     assert await asyncio.wait_for(reader, 1) == []
 
 
-async def test_a_reader_waiting_for_a_new_stream_returns_when_it_is_deleted(store: MemoryStore) -> None:
+async def test_a_reader_waiting_for_a_new_stream_gets_its_first_item(store: MemoryStore) -> None:
     reader = asyncio.create_task(store.read("s", wait_s=30))
     await asyncio.sleep(0)
-    await store.delete("s")
-    assert await asyncio.wait_for(reader, 1) == []
+    await store.append("s", b"first")
+    assert await asyncio.wait_for(reader, 1) == [("1", b"first")]
+    assert not store._creation  # nobody waits any more: nothing kept for the stream
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a read that waits on a missing stream creates it with an expiry of wait_s+60 s, and "
-    "a later append without ttl_s keeps that expiry, so the written stream vanishes (Redis: no TTL)",
-)
 async def test_a_stream_appended_without_ttl_never_expires_even_if_a_reader_waited_first(
     store: MemoryStore, clock: FakeClock
 ) -> None:
@@ -329,11 +325,6 @@ async def test_a_stream_appended_without_ttl_never_expires_even_if_a_reader_wait
     assert await store.read("s") == [("1", b"kept")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a read that waits on a missing stream creates it, so delete() counts a stream "
-    "nobody wrote as existing (Redis XREAD BLOCK creates nothing; DEL answers 0)",
-)
 async def test_delete_does_not_count_a_stream_only_a_reader_waited_on(store: MemoryStore) -> None:
     assert await store.read("s", wait_s=0.01) == []
     assert await store.delete("s") == 0

@@ -21,6 +21,16 @@ class _Stream:
         self.changed = asyncio.Event()
 
 
+class _Awaited:
+    """Readers waiting for a stream that does not exist yet."""
+
+    __slots__ = ("created", "readers")
+
+    def __init__(self) -> None:
+        self.created = asyncio.Event()
+        self.readers = 0
+
+
 class MemoryStore(Store):
     shared = False
 
@@ -28,6 +38,7 @@ class MemoryStore(Store):
         self._clock = clock
         self._values: dict[str, bytes] = {}
         self._streams: dict[str, _Stream] = {}
+        self._creation: dict[str, _Awaited] = {}
         self._expiry: dict[str, float] = {}
         self._sweep_every = sweep_every
         self._writes = 0
@@ -96,6 +107,9 @@ class MemoryStore(Store):
         entry = self._streams.get(stream) if self._alive(stream) else None
         if entry is None:
             entry = self._streams[stream] = _Stream()
+            waiting = self._creation.get(stream)
+            if waiting is not None:
+                waiting.created.set()
         entry.items.append(item)
         entry.changed.set()
         entry.changed = asyncio.Event()  # readers hold the old one, now set
@@ -106,14 +120,31 @@ class MemoryStore(Store):
         start = int(after) if after else 0
         entry = self._streams.get(stream) if self._alive(stream) else None
         if (entry is None or len(entry.items) <= start) and wait_s > 0:
-            if entry is None:  # reading ahead of the first append: wait for it to exist
-                entry = self._streams[stream] = _Stream()
-                self._touch(stream, wait_s + 60)  # so a stream nobody writes does not linger
+            # Reading ahead of the first append waits for the stream to be created,
+            # without creating it (like XREAD BLOCK on a missing key).
+            changed = entry.changed if entry is not None else self._await_creation(stream)
             try:
-                await asyncio.wait_for(entry.changed.wait(), wait_s)
+                await asyncio.wait_for(changed.wait(), wait_s)
             except TimeoutError:
                 return []
+            finally:
+                if entry is None:
+                    self._stop_awaiting(stream)
             entry = self._streams.get(stream)
         if entry is None:
             return []
         return [(str(index + 1), item) for index, item in enumerate(entry.items[start:], start)]
+
+    def _await_creation(self, stream: str) -> asyncio.Event:
+        waiting = self._creation.get(stream)
+        if waiting is None:
+            waiting = self._creation[stream] = _Awaited()
+        waiting.readers += 1
+        return waiting.created
+
+    def _stop_awaiting(self, stream: str) -> None:
+        waiting = self._creation.get(stream)
+        if waiting is not None:
+            waiting.readers -= 1
+            if waiting.readers <= 0:
+                del self._creation[stream]
