@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
+import psutil
 import yaml
 
 from benchmarks import _sim_cluster
@@ -63,6 +66,15 @@ class _SameSeedServer(SimServer):
         super().__init__(model_name, profile, seed=0, speedup=speedup)
 
 
+async def counters(urls: list[str]) -> dict[str, float]:
+    """Prefix-cache queries/hits (tokens) and sim loop lag (s), summed over the engines at `urls`."""
+    client = UpstreamClient(limit_per_origin=8, read_timeout=30)
+    try:
+        return await engine_counters(client, urls)
+    finally:
+        client.close()
+
+
 class SimCluster:
     """The replicas' child process: started with a spec, stopped by closing its stdin."""
 
@@ -76,14 +88,8 @@ class SimCluster:
             self.proc.wait(10)
             raise RuntimeError(f"the sim cluster exited ({self.proc.returncode}) before serving")
         self.urls: list[str] = json.loads(line)["urls"]
-        self._client = UpstreamClient(limit_per_origin=8, read_timeout=30)
-
-    async def counters(self) -> dict[str, float]:
-        """Prefix-cache queries/hits (tokens) and loop lag (s), summed over the replicas."""
-        return await engine_counters(self._client, self.urls)
 
     def stop(self) -> None:
-        self._client.close()
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         try:
@@ -115,7 +121,7 @@ def vllm_model(model_dir: str, python: str) -> dict[str, Any]:
 class Gateway:
     """`semgate serve` on a free port with one model; a context manager that stops it."""
 
-    def __init__(self, model: dict[str, Any], cores: frozenset[int], ready_timeout: float = 60.0) -> None:
+    def __init__(self, model: dict[str, Any], ready_timeout: float = 60.0) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="semgate-workflows-")
         tmp = Path(self._tmp.name)
         self.port = free_port()
@@ -123,6 +129,7 @@ class Gateway:
         (tmp / "gateway.yaml").write_text(yaml.safe_dump(config))
         argv = [sys.executable, "-m", "gateway", "serve", "--config", str(tmp / "gateway.yaml"),
                 "--log-level", "warning"]
+        cores = frozenset(os.sched_getaffinity(0))  # not pinned: a managed vLLM inherits this set
         self.service = Service("semgate", argv, tmp / "gateway.log", cores, cwd=ROOT).start()
         try:
             self.service.wait_http(self.port, "/ready", timeout=ready_timeout)
@@ -133,6 +140,16 @@ class Gateway:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def engine_urls(self) -> list[str]:
+        """Where the vLLM servers the gateway runs itself listen (their `--port`), for their /metrics."""
+        urls = []
+        for child in psutil.Process(self.service.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error, ValueError, IndexError):
+                argv = child.cmdline()
+                if "vllm.entrypoints.openai.api_server" in argv:
+                    urls.append(f"http://127.0.0.1:{int(argv[argv.index('--port') + 1])}")
+        return urls
 
     def stop(self) -> None:
         self.service.stop()

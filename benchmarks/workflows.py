@@ -2,7 +2,8 @@
 
     python -m benchmarks.workflows                 # full run, a few minutes
     python -m benchmarks.workflows --quick         # smoke test
-    python -m benchmarks.workflows --only chain,map_reduce --no-real
+    python -m benchmarks.workflows --only chain,map_reduce   # sim workloads only
+    python -m benchmarks.workflows --only real               # the real vLLM part only
 
 Four applications (benchmarks/_workflow_apps.py): chain summarisation (refine),
 map-reduce summarisation, multi-agent rounds, and chat behind a long shared
@@ -39,10 +40,9 @@ from typing import Any
 import uvloop
 
 from benchmarks import _workflow_apps as apps
-from benchmarks._procs import plan_cpus
 from benchmarks._report import _render, machine_info
 from benchmarks._workflow_clients import VARIANTS, Outcome
-from benchmarks._workflow_env import ROOT, Gateway, SimCluster, sim_model, vllm_model
+from benchmarks._workflow_env import ROOT, Gateway, SimCluster, counters, sim_model, vllm_model
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "workflows.json"
 PROFILE = "llama3-8b-h100"
@@ -52,6 +52,7 @@ TARGETS = {  # Parrot's artifact ratios against vLLM
     "multi_agent_speedup": ("multi_agent", 2.4),
     "shared_prefix_speedup": ("shared_prefix_{batch}", 1.6),
 }
+PARTS = (*apps.WORKLOADS, "real")
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 VLLM_MODEL = ROOT / ".models" / "smollm2-135m-instruct"
 
@@ -67,13 +68,14 @@ def _row(outcome: Outcome, before: dict[str, float], after: dict[str, float] | N
 
 
 async def _run_apps(variant: str, todo: list[apps.App], base_url: str, rtt_s: float,
-                    cluster: SimCluster | None) -> dict[str, tuple[dict[str, Any], Outcome]]:
+                    engines: list[str]) -> dict[str, tuple[dict[str, Any], Outcome]]:
+    """Run `todo` one app after another; the engines' counters around each."""
     out = {}
     for app in todo:
-        before = await cluster.counters() if cluster else {}
+        before = await counters(engines) if engines else {}
         outcome = await VARIANTS[variant](app, base_url, rtt_s)
         await asyncio.sleep(0.1)  # the counters of the last step
-        after = await cluster.counters() if cluster else None
+        after = await counters(engines) if engines else None
         out[app.name] = (_row(outcome, before, after), outcome)
         print(f"[workflows] {variant:<20} {app.name:<17} {outcome.latency_s:7.2f} s", file=sys.stderr, flush=True)
     return out
@@ -90,8 +92,8 @@ def run_sim(workloads: list[str], sizes: apps.Sizes, rtt_s: float, replicas: int
         if not selected:
             continue
         try:
-            with SimCluster(replicas, PROFILE) as cluster, Gateway(sim_model(cluster.urls), plan_cpus().load) as gw:
-                done = uvloop.run(_run_apps(variant, selected, gw.url, rtt_s, cluster))
+            with SimCluster(replicas, PROFILE) as cluster, Gateway(sim_model(cluster.urls)) as gw:
+                done = uvloop.run(_run_apps(variant, selected, gw.url, rtt_s, cluster.urls))
         except Exception as exc:  # recorded; the other variants still run
             print(traceback.format_exc(), file=sys.stderr)
             for app in selected:
@@ -126,25 +128,31 @@ def _speedups(variants: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
+    engines = gw.engine_urls()
+    warm = apps.chain(apps.Sizes(chain_chunks=1, chunk_tokens=20, chain_out=4), seed=99)
+    await _run_apps("sequential", [warm], gw.url, 0.0, [])  # vLLM's first request is slow
+    rows: dict[str, dict[str, Any]] = {}
+    # Different documents of the same sizes per variant: neither inherits the other's prefix cache.
+    for variant, seed in (("sequential", 11), ("dataflow", 12)):
+        done = await _run_apps(variant, [apps.chain(apps.REAL, seed), apps.map_reduce(apps.REAL, seed)],
+                               gw.url, rtt_s, engines)
+        for name, (row, _) in done.items():
+            row.pop("engine_lag_s")  # a sim-only series
+            rows.setdefault(name, {})[variant] = row
+    for variants in rows.values():
+        variants.update(_speedups(variants))
+    return rows
+
+
 def run_real(rtt_s: float) -> dict[str, Any]:
     """Chain and map-reduce once each on the real SmolLM2 vLLM (CPU), behind one gateway."""
-    if not (VLLM_PYTHON.exists() and VLLM_MODEL.exists()):
+    if not (VLLM_PYTHON.exists() and (VLLM_MODEL / "config.json").exists()):
         return {"status": "skipped", "reason": "no .venv-vllm or .models/smollm2-135m-instruct "
                                                "(bash scripts/setup-vllm.sh)"}
-    model = vllm_model(str(VLLM_MODEL), str(VLLM_PYTHON))
-    result: dict[str, Any] = {"status": "ok", "sizes": vars(apps.REAL), "apps": {}}
-    with Gateway(model, plan_cpus().load, ready_timeout=600) as gw:
-        # Different documents of the same sizes per variant: neither inherits the other's cache.
-        runs = [(variant, build(apps.REAL, seed)) for variant, seed in (("sequential", 11), ("dataflow", 12))
-                for build in (apps.chain, apps.map_reduce)]
-        warm = apps.chain(apps.Sizes(chain_chunks=1, chunk_tokens=20, chain_out=4), seed=99)
-        uvloop.run(_run_apps("sequential", [warm], gw.url, 0.0, None))  # vLLM's first request is slow
-        for variant, app in runs:
-            row, _ = uvloop.run(_run_apps(variant, [app], gw.url, rtt_s, None))[app.name]
-            result["apps"].setdefault(app.name, {})[variant] = row
-    for variants in result["apps"].values():
-        variants.update(_speedups(variants))
-    return result
+    with Gateway(vllm_model(str(VLLM_MODEL), str(VLLM_PYTHON)), ready_timeout=600) as gw:
+        rows = uvloop.run(_real_runs(gw, rtt_s))
+    return {"status": "ok", "sizes": vars(apps.REAL), "apps": rows}
 
 
 def _targets(rows: dict[str, Any], sizes: apps.Sizes) -> dict[str, Any]:
@@ -186,8 +194,7 @@ def table(rows: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.workflows", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny apps (smoke test); no real vLLM unless --real")
-    parser.add_argument("--only", default=",".join(apps.WORKLOADS),
-                        help=f"comma-separated workloads: {', '.join(apps.WORKLOADS)}")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
     real = parser.add_mutually_exclusive_group()
     real.add_argument("--real", action="store_true", default=None, help="also run the real SmolLM2 vLLM part")
     real.add_argument("--no-real", dest="real", action="store_false", help="skip the real vLLM part")
@@ -195,11 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2, help="simulated replicas (default 2)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
     args = parser.parse_args(argv)
-    workloads = [name.strip() for name in args.only.split(",") if name.strip()]
-    if unknown := set(workloads) - set(apps.WORKLOADS):
-        parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
+    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+    if unknown := set(wanted) - set(PARTS):
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    workloads = [name for name in wanted if name != "real"]
     sizes = apps.QUICK if args.quick else apps.FULL
-    run_real_part = (not args.quick) if args.real is None else args.real
+    run_real_part = ("real" in wanted and not args.quick) if args.real is None else args.real
     rtt_s = args.rtt_ms / 1000
     result: dict[str, Any] = {
         "benchmark": "workflows",
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     started = time.monotonic()
     try:
-        result["apps"] = run_sim(workloads, sizes, rtt_s, args.replicas)
+        result["apps"] = run_sim(workloads, sizes, rtt_s, args.replicas) if workloads else {}
     except Exception:
         failed = True
         result["apps"] = {"status": "failed", "error": traceback.format_exc(limit=5)}
@@ -223,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             result["real"] = {"status": "failed", "error": traceback.format_exc(limit=5)}
             print(traceback.format_exc(), file=sys.stderr)
     else:
-        result["real"] = {"status": "skipped", "reason": "--quick or --no-real"}
+        result["real"] = {"status": "skipped", "reason": "not asked for (--quick, --no-real or --only)"}
     rows = result["apps"] if "status" not in result["apps"] else {}
     real_apps = result["real"].get("apps", {})
     result["speedups"] = {
@@ -234,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     result["targets"] = _targets(rows, sizes)
     result["seconds"] = round(time.monotonic() - started, 1)
 
-    print(table(rows))
+    if rows:
+        print(table(rows))
     if real_apps:
         print("\nreal SmolLM2 vLLM (CPU):\n" + table(real_apps))
     elif "reason" in result["real"]:
