@@ -110,7 +110,10 @@ def parse_function(fn: Callable[..., Any], model: str, params: dict[str, Any] | 
     try:
         sig = inspect.signature(fn, eval_str=True)
     except NameError as exc:  # `from __future__ import annotations` and an unimportable name
-        raise TypeError(f"semantic function {name}: cannot evaluate its annotations ({exc})") from None
+        raise TypeError(
+            f"semantic function {name}: cannot evaluate its annotations ({exc}); under `from __future__ import "
+            "annotations` they are evaluated in the module's globals, so Output(...) options cannot use local names"
+        ) from None
 
     inputs: list[str] = []
     outputs: list[tuple[str, Output]] = []
