@@ -44,6 +44,21 @@ class SimEngineConfig(_Section):
     speedup: PositiveFloat = 1.0
     # Per-profile field overrides, e.g. {"kv_cache_tokens": 4096}.
     overrides: dict[str, float] = {}
+    # Act as a guard model: "llama_guard" answers in Llama Guard 3's format,
+    # "classifier" serves vLLM's POST /classify with DuoGuard's 12 categories.
+    behaviour: Literal["text", "llama_guard", "classifier"] = "text"
+    # Trigger word -> Llama Guard category ("bomb": "S9"), replacing the default table.
+    guard_triggers: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _guard_triggers(self) -> SimEngineConfig:
+        if self.guard_triggers is not None:
+            if self.behaviour == "text":
+                raise ValueError("guard_triggers need behaviour llama_guard or classifier")
+            for word, category in self.guard_triggers.items():
+                if not word.strip() or not (category[:1] == "S" and category[1:].isdigit()):
+                    raise ValueError(f"guard_triggers: {word!r} must map to a category like 'S1', got {category!r}")
+        return self
 
 
 class VLLMEngineConfig(_Section):

@@ -21,6 +21,7 @@ import itertools
 from collections import Counter, deque
 from dataclasses import dataclass
 
+from .guard import GuardEmulation, VerdictGenerator
 from .kv import KVCache, block_hashes
 from .profiles import SimProfile
 from .request import SamplingParams, Seq, SeqOutput, SimRequest
@@ -64,7 +65,13 @@ class EngineStats:
 
 class SimEngine:
     def __init__(
-        self, model_name: str, profile: SimProfile, seed: int = 0, speedup: float = 1.0, autostart: bool = True
+        self,
+        model_name: str,
+        profile: SimProfile,
+        seed: int = 0,
+        speedup: float = 1.0,
+        autostart: bool = True,
+        guard: GuardEmulation | None = None,
     ) -> None:
         if speedup <= 0:
             raise ValueError(f"speedup must be > 0, got {speedup}")
@@ -72,6 +79,10 @@ class SimEngine:
         self.profile = profile
         self.seed = seed
         self.speedup = speedup
+        # Acting as a guard model (guard.py); None: the usual prose.
+        self.guard = guard
+        # Requests told to stall (guard emulation): released by abort_all().
+        self._stalls: set[asyncio.Future[None]] = set()
         self.kv = KVCache(profile.num_blocks, profile.block_size)
         self.clock = 0.0
         self.steps = 0
@@ -123,10 +134,12 @@ class SimEngine:
 
     def _generator(
         self, prompt: Prompt, params: SamplingParams, index: int
-    ) -> tuple[ProseGenerator | ScriptGenerator, StopChecker]:
+    ) -> tuple[ProseGenerator | ScriptGenerator | VerdictGenerator, StopChecker]:
         # Greedy choices are identical, so the choice index only seeds sampling.
         choice = index if params.temperature > 1e-5 else 0
         seed = derive_seed(self.seed, params.seed, prompt.text, choice, params.temperature, params.top_p)
+        if self.guard is not None and self.guard.kind == "llama_guard" and params.tool is None:
+            return VerdictGenerator(self.guard.reply(prompt.text), params.top_logprobs), StopChecker(params.stop)
         if params.tool is not None:
             args = tool_arguments(params.tool.parameters, seed)
             return ScriptGenerator(args, seed, params.top_logprobs, "tool_calls"), StopChecker(())
@@ -146,8 +159,18 @@ class SimEngine:
         return True
 
     def abort_all(self) -> int:
+        for stall in list(self._stalls):
+            if not stall.done():
+                stall.set_result(None)
         requests = {seq.request.id: seq.request for seq in [*self._running, *self._waiting]}
         return sum(self.abort(request) for request in requests.values())
+
+    def stall(self) -> asyncio.Future[None]:
+        """A future that abort_all() resolves: a request that never gets an answer."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stalls.add(future)
+        future.add_done_callback(self._stalls.discard)
+        return future
 
     def stats(self) -> EngineStats:
         return EngineStats(

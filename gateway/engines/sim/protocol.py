@@ -30,7 +30,8 @@ class ApiError(Exception):
         self.param = param
 
     def body(self) -> bytes:
-        kind = {404: "NotFoundError", 503: "ServiceUnavailableError"}.get(self.status, "BadRequestError")
+        kinds = {404: "NotFoundError", 500: "InternalServerError", 503: "ServiceUnavailableError"}
+        kind = kinds.get(self.status, "BadRequestError")
         error = {"message": self.message, "type": kind, "param": self.param, "code": self.status}
         return orjson.dumps({"error": error})
 
@@ -234,6 +235,23 @@ def parse_embeddings(body: Mapping[str, Any], default_dim: int) -> EmbeddingRequ
     if encoding not in ("float", "base64"):
         raise ApiError("'encoding_format' must be 'float' or 'base64'", param="encoding_format")
     return EmbeddingRequest(inputs, dimensions, encoding == "base64")
+
+
+# ---- classification (vLLM's POST /classify) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyRequest:
+    inputs: list[Prompt]
+    # None: the server's default activation (softmax for a multi-class head).
+    use_activation: bool | None
+
+
+def parse_classify(body: Mapping[str, Any]) -> ClassifyRequest:
+    if "normalize" in body:
+        raise ApiError("Parameter `normalize` was removed; use `use_activation` instead.", param="normalize")
+    inputs = _prompts(_required(body, "input"))
+    return ClassifyRequest(inputs, _get(body, "use_activation", bool, None))
 
 
 def _required(body: Mapping[str, Any], key: str) -> Any:

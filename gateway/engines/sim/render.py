@@ -16,6 +16,7 @@ import uuid
 from array import array
 from typing import Any
 
+from .guard import DUOGUARD_CATEGORIES, GuardEmulation, judged_text, softmax
 from .request import SamplingParams, SeqOutput, SimRequest
 from .text import GenToken, Prompt, derive_seed
 
@@ -226,4 +227,34 @@ def embeddings_response(
         "model": model,
         "data": data,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+# ---- classification (vLLM's POST /classify) ------------------------------
+
+
+def classification_response(
+    model: str, prompts: list[Prompt], guard: GuardEmulation, use_activation: bool | None
+) -> dict[str, Any]:
+    """vLLM's ClassificationResponse: per input the argmax label, `probs` and
+    `num_classes`. `probs` are softmax-ed logits (vLLM's default activation
+    for a multi-class head), or the raw logits with `use_activation: false`."""
+    data = []
+    for index, prompt in enumerate(prompts):
+        text = judged_text(prompt.text)
+        if guard.directive(text) == "garbage":
+            data.append({"index": index, "label": None, "probs": [0.5, 0.5], "num_classes": 2})
+            continue
+        logits = guard.logits(text)
+        probs = logits if use_activation is False else softmax(logits)
+        best = max(range(len(probs)), key=probs.__getitem__)
+        data.append({"index": index, "label": DUOGUARD_CATEGORIES[best], "probs": probs, "num_classes": len(probs)})
+    tokens = sum(len(p.token_ids) for p in prompts)
+    return {
+        "id": f"classify-{uuid.uuid4().hex}",
+        "object": "list",
+        "created": int(time.time()),
+        "model": model,
+        "data": data,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens, "completion_tokens": 0, "prompt_tokens_details": None},
     }

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .guard import VerdictGenerator
 from .kv import Block
 from .text import GenToken, Prompt, ProseGenerator, ScriptGenerator, StopChecker
 
@@ -109,7 +110,7 @@ class Seq:
         self,
         request: SimRequest,
         index: int,
-        gen: ProseGenerator | ScriptGenerator,
+        gen: ProseGenerator | ScriptGenerator | VerdictGenerator,
         stop: StopChecker,
         max_tokens: int,
         hashes: list[int],

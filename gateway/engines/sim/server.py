@@ -23,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .engine import SimEngine, SimEngineError
+from .guard import Behaviour, GuardEmulation, judged_text
 from .metrics import CONTENT_TYPE, metrics_registry, render_metrics
 from .profiles import DEFAULT_PROFILE, SimProfile, make_profile
 from .protocol import (
@@ -30,17 +31,21 @@ from .protocol import (
     GenerationRequest,
     check_model,
     parse_chat,
+    parse_classify,
     parse_completion,
     parse_embeddings,
     parse_json,
 )
-from .render import ChatRenderer, CompletionRenderer, Renderer, embeddings_response
+from .render import ChatRenderer, CompletionRenderer, Renderer, classification_response, embeddings_response
 from .request import SeqOutput, SimRequest
+from .text import Prompt
 
 _SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 # What a request still running when the server stops gets.
 _SHUTDOWN = ApiError("request aborted: engine shutting down", 503)
+# What a guard emulation answers to the __error__ marker.
+_GUARD_ERROR = ApiError("simulated guard model failure", 500)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -141,6 +146,32 @@ class _GenerationResponse(Response):
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+class _StalledResponse(Response):
+    """Never answers: ends when the client leaves, or with a 503 when the engine stops."""
+
+    def __init__(self, engine: SimEngine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        released = self._engine.stall()
+
+        async def gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        watcher = asyncio.ensure_future(gone())
+        try:
+            await asyncio.wait([watcher, released], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+            released.cancel()
+        if not watcher.cancelled() and watcher.done():
+            return  # the client gave up; nobody reads an answer
+        await send({"type": "http.response.start", "status": _SHUTDOWN.status, "headers": _JSON_HEADERS})
+        await send({"type": "http.response.body", "body": _SHUTDOWN.body(), "more_body": False})
+
+
 class _Routes:
     def __init__(self, engine: SimEngine) -> None:
         self.engine = engine
@@ -167,11 +198,25 @@ class _Routes:
             raise ApiError(str(exc)) from None
         return submitted, outputs
 
+    def _guard_failure(self, prompts: list[Prompt]) -> Response | None:
+        """A guard emulation's stall or error, when a judged text asks for one."""
+        guard = self.engine.guard
+        if guard is None:
+            return None
+        directives = {guard.directive(judged_text(prompt.text)) for prompt in prompts}
+        if "stall" in directives:
+            return _StalledResponse(self.engine)
+        if "error" in directives:
+            return _error(_GUARD_ERROR)
+        return None
+
     async def _generate(
         self, request: Request, parse: Callable[[Mapping[str, Any]], GenerationRequest], renderer: type[Renderer]
     ) -> Response:
         try:
             parsed = parse(await self._body(request))
+            if (failure := self._guard_failure(parsed.prompts)) is not None:
+                return failure
             requests, outputs = self._submit(parsed)
         except ApiError as exc:
             return _error(exc)
@@ -197,6 +242,21 @@ class _Routes:
             embeddings_response(engine.model_name, parsed.inputs, parsed.dimensions, parsed.base64, engine.seed)
         )
 
+    async def classify(self, request: Request) -> Response:
+        """vLLM's POST /classify, for the classifier guard emulation."""
+        engine = self.engine
+        assert engine.guard is not None
+        try:
+            parsed = parse_classify(await self._body(request))
+        except ApiError as exc:
+            return _error(exc)
+        if (failure := self._guard_failure(parsed.inputs)) is not None:
+            return failure
+        # One prefill pass, outside the generation scheduler (like embeddings).
+        tokens = sum(len(p.token_ids) for p in parsed.inputs)
+        await asyncio.sleep(tokens / engine.profile.prefill_tok_per_s / engine.speedup)
+        return _json(classification_response(engine.model_name, parsed.inputs, engine.guard, parsed.use_activation))
+
     async def models(self, request: Request) -> Response:
         model = {
             "id": self.engine.model_name,
@@ -219,16 +279,32 @@ class _Routes:
 def create_sim_app(engine: SimEngine) -> Starlette:
     """The OpenAI-compatible ASGI app serving `engine`."""
     routes = _Routes(engine)
-    return Starlette(
-        routes=[
+    if engine.guard is not None and engine.guard.kind == "classifier":
+        # Like vLLM serving a pooling model: no generation endpoints.
+        served = [Route("/classify", routes.classify, methods=["POST"])]
+    else:
+        served = [
             Route("/v1/chat/completions", routes.chat, methods=["POST"]),
             Route("/v1/completions", routes.completions, methods=["POST"]),
             Route("/v1/embeddings", routes.embeddings, methods=["POST"]),
+        ]
+    return Starlette(
+        routes=[
+            *served,
             Route("/v1/models", routes.models, methods=["GET"]),
             Route("/health", routes.health, methods=["GET"]),
             Route("/metrics", routes.metrics, methods=["GET"]),
         ]
     )
+
+
+def make_guard(behaviour: Behaviour | str, triggers: Mapping[str, str] | None = None) -> GuardEmulation | None:
+    """The guard emulation for a behaviour ("text": none); raises ValueError."""
+    if behaviour == "text":
+        if triggers is not None:
+            raise ValueError("guard triggers need behaviour llama_guard or classifier")
+        return None
+    return GuardEmulation(behaviour, triggers)  # type: ignore[arg-type]
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -253,8 +329,17 @@ def _bind(host: str, port: int) -> socket.socket:
 class SimServer:
     """A SimEngine behind its HTTP server, run as a task in the current loop."""
 
-    def __init__(self, model_name: str, profile: SimProfile, seed: int = 0, speedup: float = 1.0) -> None:
-        self.engine = SimEngine(model_name, profile, seed=seed, speedup=speedup)
+    def __init__(
+        self,
+        model_name: str,
+        profile: SimProfile,
+        seed: int = 0,
+        speedup: float = 1.0,
+        behaviour: Behaviour | str = "text",
+        guard_triggers: Mapping[str, str] | None = None,
+    ) -> None:
+        guard = make_guard(behaviour, guard_triggers)
+        self.engine = SimEngine(model_name, profile, seed=seed, speedup=speedup, guard=guard)
         self.app = create_sim_app(self.engine)
         self.base_url = ""
         self._server: uvicorn.Server | None = None
@@ -308,11 +393,15 @@ def run_sim_server(
     seed: int = 0,
     speedup: float = 1.0,
     overrides: Mapping[str, float] | None = None,
+    behaviour: Behaviour | str = "text",
+    guard_triggers: Mapping[str, str] | None = None,
 ) -> None:
     """Serve a simulated engine until interrupted (for `semgate engine sim`)."""
-    engine = SimEngine(model_name, make_profile(profile_name, overrides), seed=seed, speedup=speedup)
+    guard = make_guard(behaviour, guard_triggers)
+    engine = SimEngine(model_name, make_profile(profile_name, overrides), seed=seed, speedup=speedup, guard=guard)
     print(
-        f"sim engine: model {model_name!r}, profile {profile_name!r}, speedup {speedup}, on http://{host}:{port}/v1",
+        f"sim engine: model {model_name!r}, profile {profile_name!r}, speedup {speedup}, behaviour {behaviour},"
+        f" on http://{host}:{port}/v1",
         flush=True,
     )
     uvicorn.run(create_sim_app(engine), host=host, port=port, log_level="warning", access_log=False, lifespan="off")
