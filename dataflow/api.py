@@ -159,14 +159,10 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
 
     @router.get("/sessions/{sid}/variables/{vid}/stream")
     async def stream(request: Request, sid: str, vid: str) -> Response:
-        perf, _ = _fetch_params(request, executor)
-        events = executor.events(tenant_of(request.scope), sid, vid, perf, executor.config.max_wait_s)
-        # The first event is awaited here, so errors (404) answer as a normal reply.
-        first = await anext(events, None)
-        if first is None:
-            raise FetchTimeout(f"variable {vid!r} is not ready yet; fetch again")
-        return StreamingResponse(_sse(first, events), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
+        perf, timeout = _fetch_params(request, executor)
+        after = request.headers.get("last-event-id") or None
+        events = await executor.subscribe(tenant_of(request.scope), sid, vid, perf, timeout, after)
+        return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
     return router
 
@@ -216,20 +212,20 @@ def _final(record: dict[str, Any]) -> dict[str, Any]:
     raise CallFailed(f"variable {record['id']!r} failed: {record.get('error')}")
 
 
-async def _sse(first: dict[str, Any], rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    async def events() -> AsyncIterator[dict[str, Any]]:
-        yield first
-        async for event in rest:
-            yield event
-
-    async for event in events():
+async def _sse(events: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> AsyncIterator[bytes]:
+    """Events as SSE; each carries its cursor as `id:` so a client can resume with Last-Event-ID."""
+    async for cursor, event in events:
+        head = b"id: %s\n" % cursor.encode() if cursor is not None else b""
+        if "ping" in event:
+            yield b": ping\n\n"
+            continue
         if "status" in event:
             try:
-                yield b"data: " + orjson.dumps(_final(event)) + b"\n\n"
+                yield head + b"data: " + orjson.dumps(_final(event)) + b"\n\n"
             except GatewayError as exc:
-                yield b"data: " + exc.body() + b"\n\n"
+                yield head + b"data: " + exc.body() + b"\n\n"
             break
-        yield b"data: " + orjson.dumps(event) + b"\n\n"
+        yield head + b"data: " + orjson.dumps(event) + b"\n\n"
     else:
         yield b"data: " + FetchTimeout("the variable did not become final in time; fetch again").body() + b"\n\n"
     yield b"data: [DONE]\n\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow.errors import Cancelled, FetchTimeout, NotFound, SessionElsewhere, StateConflict
-from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, Limits, Perf
+from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
 from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
 from dataflow.state import SessionState, is_final, variable_record
@@ -29,6 +29,9 @@ from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 
 log = logging.getLogger("semgate.dataflow")
+
+# A waiting stream sends a keep-alive this often, so clients can tell a slow call from a dead connection.
+KEEPALIVE_S = 15.0
 
 
 @dataclass(eq=False)
@@ -53,7 +56,8 @@ class Session:
 class Executor:
     def __init__(
         self, config: DataflowConfig, store: Store, completer: Completer, *,
-        metrics: GatewayMetrics | None = None, clock: Callable[[], float] = time.monotonic,
+        metrics: GatewayMetrics | None = None, models: frozenset[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.store = store
@@ -68,6 +72,7 @@ class Executor:
         self._apps = itertools.count()
         self._reaper: asyncio.Task[None] | None = None
         self.metrics = metrics
+        self.models = models  # public model and route names calls may use; None: any
         if metrics is not None:
             metrics.observe_dataflow(sessions=lambda: len(self.sessions), running=lambda: self.scheduler.running,
                                      queued=lambda: len(self.scheduler))
@@ -136,6 +141,10 @@ class Executor:
     async def submit(
         self, session: Session, variables: list[tuple[str, str | None]], calls: list[Call], *, lazy: bool
     ) -> tuple[str, list[str]]:
+        if self.models is not None:
+            for call in calls:
+                if call.model not in self.models:
+                    raise GraphError(f"call {call.id!r}: model {call.model!r} does not exist")
         graph_id = f"graph_{next(session.graphs)}"
         created = session.graph.add(graph_id, variables, calls)
         await session.state.put([session.graph.variables[var_id] for var_id in created])
@@ -180,34 +189,45 @@ class Executor:
 
     async def fetch(self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float) -> dict[str, Any]:
         """The variable's final record, waiting up to timeout_s (FetchTimeout)."""
-        async for event in self.events(tenant, sid, var_id, perf, timeout_s):
+        async for _, event in await self.subscribe(tenant, sid, var_id, perf, timeout_s):
             if "status" in event:
                 return event
         raise FetchTimeout(f"variable {var_id!r} is not ready after {timeout_s:g} s; the work goes on, fetch again")
 
-    async def events(
-        self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Token deltas ({"delta"}) then the final record ({"status", ...}); stops
-        early (without a final record) when timeout_s runs out."""
+    async def subscribe(
+        self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float, after: str | None = None
+    ) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
+        """Check the variable exists (NotFound), start its work, and return its events:
+        (cursor, {"delta"}) as tokens come, then (cursor, final record); (None, {"ping": True})
+        every KEEPALIVE_S of silence. Ends early, without a final record, after timeout_s.
+        `after` resumes from a cursor (SSE Last-Event-ID)."""
         state, record = await self._lookup(tenant, sid, var_id)
-        if is_final(record):
-            yield record
-            return
-        session = self.sessions.get((tenant, sid))
-        if session is not None:
-            self._want(session, var_id, perf)
-        else:
-            await state.demand(var_id, perf)
+        if not is_final(record):
+            session = self.sessions.get((tenant, sid))
+            if session is not None:
+                self._want(session, var_id, perf)
+            else:
+                await state.demand(var_id, perf)
         deadline = time.monotonic() + min(timeout_s, self.config.max_wait_s)
-        cursor: str | None = None
+        return self._follow(state, (tenant, sid), var_id, record, deadline, after)
+
+    async def _follow(
+        self, state: SessionState, key: tuple[str, str], var_id: str, record: dict[str, Any], deadline: float,
+        cursor: str | None,
+    ) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
+        if is_final(record) and cursor is None:
+            yield None, record
+            return
         while (remaining := deadline - time.monotonic()) > 0:
-            items = await state.events(var_id, cursor, remaining)
-            if not items and not await self._alive(tenant, sid, state):
-                raise Cancelled(f"session {sid!r} was deleted")
+            items = await state.events(var_id, cursor, min(remaining, KEEPALIVE_S))
+            if not items:
+                if not await self._alive(*key, state):
+                    raise Cancelled(f"session {key[1]!r} was deleted")
+                if deadline - time.monotonic() > 0:
+                    yield None, {"ping": True}
             for position, event in items:
                 cursor = position
-                yield event
+                yield position, event
                 if "status" in event:
                     return
 

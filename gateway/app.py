@@ -34,6 +34,8 @@ from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
 from gateway.store import MemoryStore, Store
 from gateway.upstream import UpstreamClient
+from policies.guards.factory import build_guard
+from policies.runtime import Policies
 from router.strategies import Strategy, build_strategy
 
 log = logging.getLogger("semgate.app")
@@ -62,6 +64,8 @@ class Gateway:
             read_timeout=server.read_timeout_s,
         )
         self.engines = EngineSet(config.models, base_dir or Path.cwd())
+        # Guard and uncertainty policies; None when no profile applies to anything.
+        self.policies = Policies(config.policies, self.metrics) if Policies.configured(config.policies) else None
         self.health = HealthMonitor(self.routes, server.health_interval_s)
         self._fast = {
             path: ProxyEndpoint(
@@ -73,11 +77,13 @@ class Gateway:
                 metrics=self.metrics,
                 max_body_bytes=server.max_body_bytes,
                 log_requests=server.access_log,
+                policies=self.policies,
             )
             for path, name, schema in ENDPOINTS
         }
         # Dataflow calls re-enter this app's own chat handler: one request path for all.
-        self.dataflow = Executor(config.dataflow, self.store, LocalCompleter(self), metrics=self.metrics)
+        names = frozenset([m.name for m in config.models] + [r.name for r in config.routes])
+        self.dataflow = Executor(config.dataflow, self.store, LocalCompleter(self), metrics=self.metrics, models=names)
         self.api = build_api(self)
         self._started = False
 
@@ -104,6 +110,8 @@ class Gateway:
         for route in self.routes.values():
             route.fallback_routes[:] = [self.routes[name] for name in route.config.fallbacks]
             await route.replicas.start()
+        if self.policies is not None:
+            self.policies.start(build_guard, lambda model: [r.url for r in self.routes[model].replicas.replicas])
         await self.health.check_all()
         self.health.start()
         await self.dataflow.start()
@@ -111,6 +119,8 @@ class Gateway:
     async def shutdown(self) -> None:
         self._started = False
         await self.dataflow.stop()
+        if self.policies is not None:
+            await self.policies.close()
         await self.health.stop()
         for route in self.routes.values():
             await route.replicas.stop()

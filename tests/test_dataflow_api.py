@@ -189,6 +189,16 @@ def test_the_sse_stream_sends_deltas_then_the_value(client: httpx.Client) -> Non
     assert deltas == parsed[-1]["value"] == "<say>" and len(parsed) == 3
 
 
+def test_a_stream_resumes_after_the_last_event_id(client: httpx.Client) -> None:
+    sid = session(client, calls=[call("resumed", "say {{s}}")])
+    client.get(f"/sessions/{sid}/variables/resumed")  # finished: the events stay in the store
+    with client.stream("GET", f"/sessions/{sid}/variables/resumed/stream", headers={"last-event-id": "1"}) as reply:
+        lines = list(reply.iter_lines())
+    ids = [line[4:] for line in lines if line.startswith("id: ")]
+    data = [orjson.loads(line[6:]) for line in lines if line.startswith("data: {")]
+    assert ids == ["2", "3"] and data[0] == {"delta": "ay>"} and data[-1]["value"] == "<say>"
+
+
 # ---- failures --------------------------------------------------------------------
 
 
@@ -265,6 +275,7 @@ def test_deleting_a_session_ends_a_waiting_fetch(gw: RunningGateway, bg: Backgro
     ({"variables": [{"id": "bad id!"}]}, "must be 1-128 characters"),
     ({"calls": [{**call("a", "{{a}}"), "params": {"stream": False}}]}, "may not set stream"),
     ({"calls": [{**call("a", "{{a}}"), "colour": "red"}]}, "calls.0.colour"),
+    ({"calls": [call("a", "{{a}}", model="nosuch")]}, "model 'nosuch' does not exist"),
 ])
 def test_invalid_graphs_are_rejected_whole_with_a_clear_400(
     client: httpx.Client, graph: dict[str, Any], message: str
