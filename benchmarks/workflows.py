@@ -31,6 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
 import sys
 import time
 import traceback
@@ -59,6 +61,7 @@ VARIANT_NOTES = {
     "dataflow": "dataflow SDK: whole graph in one request, finals fetched with perf=latency",
     "dataflow_throughput": "the same, fetched with perf=throughput (shared_prefix only)",
 }
+REAL_REPEATS = 3
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 VLLM_MODEL = ROOT / ".models" / "smollm2-135m-instruct"
 
@@ -138,21 +141,35 @@ async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
     engines = gw.engine_urls()
     warm = apps.chain(apps.Sizes(chain_chunks=1, chunk_tokens=20, chain_out=4), seed=99)
     await _run_apps("sequential", [warm], gw.url, 0.0, [])  # vLLM's first request is slow
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    # A CPU shared with anything else is noisy: REAL_REPEATS rounds, alternating which variant goes
+    # first, each on fresh documents of the same sizes (no run hits another's prefix cache); medians.
+    for rep in range(REAL_REPEATS):
+        order = ("sequential", "dataflow") if rep % 2 == 0 else ("dataflow", "sequential")
+        for variant in order:
+            seed = 100 * rep + order.index(variant)
+            done = await _run_apps(variant, [apps.chain(apps.REAL, seed), apps.map_reduce(apps.REAL, seed)],
+                                   gw.url, rtt_s, engines)
+            for name, (row, _) in done.items():
+                row.pop("engine_lag_s")  # a sim-only series
+                runs.setdefault(name, {}).setdefault(variant, []).append(row)
     rows: dict[str, dict[str, Any]] = {}
-    # Different documents of the same sizes per variant: neither inherits the other's prefix cache.
-    for variant, seed in (("sequential", 11), ("dataflow", 12)):
-        done = await _run_apps(variant, [apps.chain(apps.REAL, seed), apps.map_reduce(apps.REAL, seed)],
-                               gw.url, rtt_s, engines)
-        for name, (row, _) in done.items():
-            row.pop("engine_lag_s")  # a sim-only series
-            rows.setdefault(name, {})[variant] = row
-    for variants in rows.values():
-        variants.update(_speedups(variants))
+    for name, variants in runs.items():
+        for variant, measured in variants.items():
+            rows.setdefault(name, {})[variant] = {
+                **{key: _median([row[key] for row in measured]) for key in measured[0] if key != "requests"},
+                "requests": measured[0]["requests"], "latency_runs_s": [row["latency_s"] for row in measured]}
+        rows[name].update(_speedups(rows[name]))
     return rows
 
 
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(statistics.median(known), 4) if known else None
+
+
 def run_real(rtt_s: float) -> dict[str, Any]:
-    """Chain and map-reduce once each on the real SmolLM2 vLLM (CPU), behind one gateway."""
+    """Chain and map-reduce on the real SmolLM2 vLLM (CPU) behind one gateway, medians of REAL_REPEATS runs."""
     if not (VLLM_PYTHON.exists() and (VLLM_MODEL / "config.json").exists()):
         return {"status": "skipped", "reason": "no .venv-vllm or .models/smollm2-135m-instruct "
                                                "(bash scripts/setup-vllm.sh)"}
@@ -237,6 +254,9 @@ def report(result: dict[str, Any]) -> str:
                      f"vs concurrent {_fmt(result['speedups'][key + '_vs_concurrent'])})")
     for key in ("real_chain_speedup", "real_map_reduce_speedup"):
         lines.append(f"  {'info':<7} {key}: {_fmt(result['speedups'][key])}")
+    busy = max(result["machine"]["loadavg_at_start"][0], result["machine"]["loadavg_at_end"][0])
+    if busy > 1.5:
+        lines.append(f"note: the machine was busy (1-minute load up to {busy}); the real vLLM part shares its CPU")
     return "\n\n".join([*parts, "\n".join(lines)])
 
 
@@ -286,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     result["speedups"] = _headline(rows, result["real"].get("apps", {}), sizes)
     result["targets"] = _targets(rows, sizes)
     result["seconds"] = round(time.monotonic() - started, 1)
+    result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(report(result))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
