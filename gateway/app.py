@@ -111,10 +111,15 @@ class Gateway:
             route.fallback_routes[:] = [self.routes[name] for name in route.config.fallbacks]
             await route.replicas.start()
         if self.policies is not None:
-            self.policies.start(build_guard, lambda model: [r.url for r in self.routes[model].replicas.replicas])
+            self.policies.start(build_guard, self._guard_target)
         await self.health.check_all()
         self.health.start()
         await self.dataflow.start()
+
+    def _guard_target(self, model: str) -> tuple[list[str], str]:
+        """Where a guard served by `model` is reached: its replicas' URLs and served name."""
+        route = self.routes[model]
+        return [replica.url for replica in route.replicas.replicas], route.served_model
 
     async def shutdown(self) -> None:
         self._started = False

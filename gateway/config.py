@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from policies.config import PoliciesConfig
+
 MiB = 1024 * 1024
 
 
@@ -228,6 +230,7 @@ class DataflowConfig(_Section):
 class GatewayConfig(_Section):
     server: ServerConfig = ServerConfig()
     dataflow: DataflowConfig = DataflowConfig()
+    policies: PoliciesConfig = PoliciesConfig()
     models: list[ModelConfig] = Field(min_length=1)
     routes: list[RouteConfig] = []
 
@@ -244,6 +247,8 @@ class GatewayConfig(_Section):
         for route in self.routes:
             targets = _route_targets(route)
             _known(models, targets, f"route {route.name!r}")
+        for where, name in self.policies.models_named():
+            _known(models, [name], where)
         return self
 
 

@@ -37,7 +37,7 @@ class Exchange:
     """One client request/response: body reading, replies, disconnect watch."""
 
     __slots__ = ("scope", "receive", "_send", "started", "request_id", "disconnected", "_done", "_streaming", "_task",
-                 "_content_length", "reply_headers")
+                 "_content_length", "reply_headers", "before_reply")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -58,6 +58,9 @@ class Exchange:
         self.request_id = request_id_of(rid)
         # Headers every reply carries (x-request-id, routing decisions).
         self.reply_headers: Headers = [(b"x-request-id", self.request_id)]
+        # Run once before the first byte of any reply goes out (policies: add their
+        # header; hold output until a speculative guard allows it).
+        self.before_reply: Callable[[], Awaitable[None]] | None = None
 
     def header(self, name: bytes) -> bytes | None:
         return find_header(self.scope["headers"], name)
@@ -105,7 +108,14 @@ class Exchange:
         if self.disconnected and self._task is not None and self._task.cancelling():
             self._task.uncancel()
 
+    async def _run_before_reply(self) -> None:
+        hook, self.before_reply = self.before_reply, None
+        assert hook is not None
+        await hook()
+
     async def reply(self, status: int, body: bytes, content_type: bytes = JSON) -> None:
+        if self.before_reply is not None:
+            await self._run_before_reply()
         self._done = True
         headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *self.reply_headers]
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
@@ -126,6 +136,8 @@ class Exchange:
         await self.end_stream()
 
     async def start_stream(self) -> None:
+        if self.before_reply is not None:
+            await self._run_before_reply()
         self._streaming = True
         headers = [*SSE_HEADERS, *self.reply_headers]
         await self._send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -65,7 +65,28 @@ class GatewayMetrics:
             "semgate_dataflow_calls", "Dataflow calls ended, by status (done, failed, cancelled).",
             ["status"], registry=r,
         )
+        self.policy_decisions = Counter(
+            "semgate_policy_decisions", "Policy decisions, by stage (input, output, uncertainty), policy and action.",
+            ["stage", "policy", "action"], registry=r,
+        )
+        self.guard_errors = Counter(
+            "semgate_guard_errors", "Guards that could not judge (error, timeout, garbage), by guard.",
+            ["guard", "kind"], registry=r,
+        )
+        self.guard_latency = Histogram(
+            "semgate_guard_duration_seconds", "Time a guard took to judge one text.",
+            ["guard"], buckets=LATENCY_BUCKETS, registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
+
+    def policy_decision(self, stage: str, policy: str, action: str) -> None:
+        self._child(self.policy_decisions, stage, policy, action).inc()
+
+    def guard_judged(self, guard: str, seconds: float) -> None:
+        self._child(self.guard_latency, guard).observe(seconds)
+
+    def guard_error(self, guard: str, kind: str) -> None:
+        self._child(self.guard_errors, guard, kind).inc()
 
     def observe_dataflow(self, *, sessions: Callable[[], float], running: Callable[[], float],
                          queued: Callable[[], float]) -> None:

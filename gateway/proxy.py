@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel
@@ -31,8 +31,14 @@ from gateway.protocol import validate
 from gateway.routes import ModelRoute
 from gateway.streaming import SSEUsageTap, error_event
 from gateway.upstream import UpstreamClient
+from policies.decisions import Blocked
 from router.catalog import refit
 from router.strategies import Decision, RouteContext, Strategy
+
+if TYPE_CHECKING:
+    from gateway.policed import PolicedServe
+    from policies.outbound import OutputPolicies
+    from policies.runtime import Policies
 
 access_log = logging.getLogger("semgate.access")
 log = logging.getLogger("semgate.proxy")
@@ -55,6 +61,7 @@ class ProxyEndpoint:
     def __init__(
         self, *, path: bytes, endpoint: str, schema: type[BaseModel], catalog: Catalog,
         client: UpstreamClient, metrics: GatewayMetrics, max_body_bytes: int, log_requests: bool,
+        policies: Policies | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.chat = endpoint == "chat"
@@ -64,6 +71,13 @@ class ProxyEndpoint:
         self.max_body_bytes = max_body_bytes
         self.log_requests = log_requests
         self.dispatcher = Dispatcher(client, metrics, path)
+        # Guard and uncertainty policies; None when none are configured (no cost per request).
+        self.policies = policies
+        self.policed: PolicedServe | None = None
+        if policies is not None:
+            from gateway.policed import PolicedServe  # policy modules load only when policies are configured
+
+            self.policed = PolicedServe(self, policies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = Exchange(scope, receive, send)
@@ -110,25 +124,33 @@ class ProxyEndpoint:
         return data, body
 
     async def _serve(self, exchange: Exchange, data: dict[str, Any], body: bytes) -> int:
-        name = data["model"]
-        model = self.catalog.models.get(name)
-        decision: Decision | None = None
-        if model is None:
-            strategy = self.catalog.strategies.get(name)
-            if strategy is None:
-                raise ModelNotFound(f"model {name!r} does not exist", param="model")
-            ctx = RouteContext(data, exchange.scope["headers"])
-            decision = refit(strategy.choose(ctx), strategy, self.catalog.configs, ctx)
-            model = self.catalog.models[decision.model]
-            self.metrics.decision(name, decision.model, decision.kind)
+        if self.policies is not None:
+            profile = self.policies.select(data["model"], exchange.scope)
+            if profile is not None and self.policed is not None:
+                return await self.policed.serve(exchange, data, profile)
+        model, decision = self.resolve(data["model"], exchange, data)
         exchange.watch_disconnect()
         if decision is not None and decision.escalate_to is not None:
             return await self._cascade(exchange, data, model, decision)
         route_header = DIRECT if decision is None else decision.reason.encode()
         return await self._forward(exchange, data, body, model, route_header)
 
+    def resolve(self, name: str, exchange: Exchange, data: dict[str, Any]) -> tuple[ModelRoute, Decision | None]:
+        """The model a public name stands for: itself, or a route strategy's choice."""
+        model = self.catalog.models.get(name)
+        if model is not None:
+            return model, None
+        strategy = self.catalog.strategies.get(name)
+        if strategy is None:
+            raise ModelNotFound(f"model {name!r} does not exist", param="model")
+        ctx = RouteContext(data, exchange.scope["headers"])
+        decision = refit(strategy.choose(ctx), strategy, self.catalog.configs, ctx)
+        self.metrics.decision(name, decision.model, decision.kind)
+        return self.catalog.models[decision.model], decision
+
     async def _forward(
-        self, exchange: Exchange, data: dict[str, Any], body: bytes, model: ModelRoute, route_header: bytes
+        self, exchange: Exchange, data: dict[str, Any], body: bytes, model: ModelRoute, route_header: bytes,
+        output: OutputPolicies | None = None,
     ) -> int:
         stream = bool(data.get("stream"))
         strip_usage = stream and not (data.get("stream_options") or {}).get("include_usage")
@@ -141,31 +163,35 @@ class ProxyEndpoint:
             exchange.header(b"x-semgate-perf"),
         )
         exchange.reply_headers += [(b"x-semgate-model", attempt.route.name.encode()), (b"x-semgate-route", route_header)]
-        return await self._relay(exchange, attempt, stream, strip_usage)
+        return await self._relay(exchange, attempt, stream, strip_usage, output)
 
-    async def _relay(self, exchange: Exchange, attempt: Attempt, stream: bool, strip_usage: bool) -> int:
+    async def _relay(
+        self, exchange: Exchange, attempt: Attempt, stream: bool, strip_usage: bool, output: OutputPolicies | None
+    ) -> int:
         reply = attempt.reply
         ok: bool | None = False  # the replica's verdict; None: not its doing
         try:
             if stream and reply.status == 200:
-                ok = await self._relay_stream(exchange, attempt, strip_usage)
+                ok = await self._relay_stream(exchange, attempt, strip_usage, output)
             else:
-                await self._relay_whole(exchange, attempt)
+                await self._relay_whole(exchange, attempt, output)
                 ok = reply.status < 500
             return reply.status
-        except asyncio.CancelledError:
-            reply.abort()  # the client left: drop the upstream request too
+        except (asyncio.CancelledError, Blocked):
+            reply.abort()  # the client left, or a policy stopped the reply: drop the upstream request too
             ok = None
             raise
         finally:
             attempt.finish(ok)
             reply.close()
 
-    async def _relay_whole(self, exchange: Exchange, attempt: Attempt) -> None:
+    async def _relay_whole(self, exchange: Exchange, attempt: Attempt, output: OutputPolicies | None) -> None:
         route, reply = attempt.route, attempt.reply
         body = await reply.read()
         if reply.status == 200:
             self._count_usage(route, body)
+            if output is not None:
+                body = await output.check_body(body, self.chat)
             if route.rename_response is not None:
                 body = body.replace(*route.rename_response)
             await exchange.reply(200, body, find_header(reply.headers, b"content-type") or JSON)
@@ -174,21 +200,35 @@ class ProxyEndpoint:
             self.metrics.upstream_error(route.name, "status_5xx")
         await exchange.reply_error(UpstreamRejected(reply.status, body))
 
-    async def _relay_stream(self, exchange: Exchange, attempt: Attempt, strip_usage: bool) -> bool:
+    async def _relay_stream(
+        self, exchange: Exchange, attempt: Attempt, strip_usage: bool, output: OutputPolicies | None
+    ) -> bool:
         """Pass the stream through; False if the upstream broke it off."""
         route = attempt.route
         tap = SSEUsageTap(strip_usage=strip_usage, rename=route.rename_response)
+        events = None if output is None else output.sse(self.chat)
         await exchange.start_stream()
         first = True
         try:
             async for chunk in attempt.reply.iter_chunks():
                 out = tap.feed(chunk)
+                if events is not None and out:
+                    out, stop = await events.process(out)
+                    if stop:  # an output guard ended the stream
+                        await exchange.stream(out)
+                        await exchange.end_stream()
+                        attempt.reply.abort()
+                        return True
                 if out:
                     if first:
                         first = False
                         self.metrics.first_token(route.name, time.perf_counter() - exchange.started)
                     await exchange.stream(out)
-            await exchange.stream(tap.flush())
+            rest = tap.flush()
+            if events is not None:
+                rest, _ = await events.process(rest)
+                rest += await events.close()  # text still held back when the upstream sent no [DONE]
+            await exchange.stream(rest)
         except UpstreamError as exc:
             self.metrics.upstream_error(route.name, exc.code or "bad_gateway")
             await exchange.stream(error_event(exc.message, exc.type, exc.code or "bad_gateway"))
@@ -201,8 +241,20 @@ class ProxyEndpoint:
 
     async def _cascade(self, exchange: Exchange, data: dict[str, Any], weak: ModelRoute, decision: Decision) -> int:
         assert decision.escalate_to is not None and decision.judge is not None
-        probe = cascade.weak_request(data, self.chat)
-        attempt = await self.dispatcher.send(exchange, [weak], _body_builder(probe, b"", False))
+        status, body = await self.fetch_whole(exchange, [weak], cascade.weak_request(data, self.chat))
+        answer, trusted, why = cascade.judge_answer(decision.judge, status, body)
+        if not trusted or answer is None:
+            self.metrics.decision(data["model"], decision.escalate_to, "escalated")
+            strong = self.catalog.models[decision.escalate_to]
+            return await self._forward(exchange, data, b"", strong, f"cascade: escalated, {why}".encode())
+        self._add_usage(weak, answer.get("usage") or {})
+        exchange.reply_headers += [(b"x-semgate-model", weak.name.encode()),
+                                   (b"x-semgate-route", f"cascade: weak answer kept, {why}".encode())]
+        return await self.reply_answer(exchange, cascade.as_client_asked(answer, data, weak.name), data)
+
+    async def fetch_whole(self, exchange: Exchange, chain: list[ModelRoute], probe: dict[str, Any]) -> tuple[int, bytes]:
+        """Ask for a whole (non-streamed) answer, for the gateway to read before replying."""
+        attempt = await self.dispatcher.send(exchange, chain, _body_builder(probe, b"", True))
         ok: bool | None = False
         try:
             body = await attempt.reply.read()
@@ -212,15 +264,10 @@ class ProxyEndpoint:
             raise
         finally:
             attempt.finish(ok)
-        answer, trusted, why = cascade.judge_answer(decision.judge, attempt.reply.status, body)
-        if not trusted or answer is None:
-            self.metrics.decision(data["model"], decision.escalate_to, "escalated")
-            strong = self.catalog.models[decision.escalate_to]
-            return await self._forward(exchange, data, b"", strong, f"cascade: escalated, {why}".encode())
-        self._add_usage(weak, answer.get("usage") or {})
-        answer = cascade.as_client_asked(answer, data, weak.name)
-        exchange.reply_headers += [(b"x-semgate-model", weak.name.encode()),
-                                   (b"x-semgate-route", f"cascade: weak answer kept, {why}".encode())]
+        return attempt.reply.status, body
+
+    async def reply_answer(self, exchange: Exchange, answer: dict[str, Any], data: dict[str, Any]) -> int:
+        """A whole answer, in the shape the client asked for: JSON, or replayed as SSE."""
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             await exchange.start_stream()

@@ -36,6 +36,8 @@ class _SimEngine:
             make_profile(model.sim.profile, model.sim.overrides),
             seed=model.sim.seed,
             speedup=model.sim.speedup,
+            behaviour=model.sim.behaviour,
+            guard_triggers=model.sim.guard_triggers,
         )
 
     async def start(self) -> str:
