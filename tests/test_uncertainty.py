@@ -296,3 +296,12 @@ def test_combined_consistency_is_the_documented_weighted_mean() -> None:
     assert 0.0 < semantic < 1.0
     assert consistency_confidence(answers) == pytest.approx(0.5 * exact + 0.5 * semantic)
     assert consistency_confidence(answers, weight=0.25) == pytest.approx(0.25 * exact + 0.75 * semantic)
+
+
+def test_medoid_index_returns_a_majority_answer() -> None:
+    assert signals.medoid_index(["41", "The answer is 42", "42.", "42", "40"]) == 2  # "42." and "42": tie, first
+    assert signals.medoid_index(["Paris", "London", "paris!"]) == 0
+    assert signals.medoid_index(["a", "b", "c"]) == 0  # no majority: the most central, first on ties
+    assert signals.medoid_index(["8 + 9 = 17", "17", "8 + 9 = 16"], key="last_number") == 0
+    with pytest.raises(ValueError):
+        signals.medoid_index([])

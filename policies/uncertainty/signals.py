@@ -31,6 +31,9 @@ Self-consistency (k answers to the same prompt, costs k times the decode)
                     with a `reference`, mean similarity to the reference
         combined  = w * exact + (1 - w) * semantic      (w = 0.5 by default)
 
+    `medoid_index` picks the answer to return: one of the majority, the
+    most central among those.
+
     Normalisation (`normalise`): Unicode NFKC, lower case, thousands
     separators dropped, numbers canonical ("+17.0" -> "17", "1,000" ->
     "1000", "seven" -> "7"), every other punctuation mark and run of
@@ -375,6 +378,19 @@ def semantic_agreement(answers: Sequence[str], *, reference: str | None = None) 
     sims = [[_cosine(x, y) if i != j else 1.0 for j, y in enumerate(grams)] for i, x in enumerate(grams)]
     medoid = max(range(len(grams)), key=lambda i: sum(sims[i]))
     return sum(sims[medoid][j] for j in range(len(grams)) if j != medoid) / (len(grams) - 1)
+
+
+def medoid_index(answers: Sequence[str], *, key: str = "text") -> int:
+    """Which answer to return from k samples: one of the majority (by exact key), the one most
+    similar to all the answers among those; the first on ties. Raises ValueError for no answers."""
+    if not answers:
+        raise ValueError("no answers")
+    keys = [answer_key(a, key) for a in answers]
+    top = Counter(keys).most_common(1)[0][1]
+    counts = Counter(keys)
+    grams = [_trigrams(normalise(a)) for a in answers]
+    candidates = [i for i, k in enumerate(keys) if counts[k] == top]
+    return max(candidates, key=lambda i: (sum(_cosine(grams[i], g) for g in grams), -i))
 
 
 def consistency_confidence(
