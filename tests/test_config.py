@@ -94,3 +94,22 @@ def test_check_config_command(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0 and "small, sim-large" in done.stdout
+
+
+@pytest.mark.parametrize(("policies", "message"), [
+    ({"profiles": {"p": {"input": [{"kind": "guard", "guard": "nope"}]}}}, "names unknown guard 'nope'"),
+    ({"default": "missing"}, "policies.default names unknown profile 'missing'"),
+    ({"guards": {"g": {"type": "llama_guard"}}}, "needs `model`"),
+    ({"guards": {"g": {"type": "llama_guard", "model": "ghost"}}}, "names unknown model 'ghost'"),
+    ({"guards": {"g": {"type": "embedded"}}, "profiles": {"p": {"input": [
+        {"kind": "guard", "guard": "g", "reroute_above": 0.5}]}}}, "reroute_above and reroute_to go together"),
+    ({"guards": {"g": {"type": "embedded"}}, "profiles": {"p": {"input": [
+        {"kind": "guard", "guard": "g", "reroute_above": 0.5, "reroute_to": "m", "speculative": True}]}}},
+     "a speculative guard cannot reroute"),
+    ({"profiles": {"p": {"uncertainty": {"escalate_below": 0.3}}}}, "escalate_below and escalate_to go together"),
+    ({"profiles": {"p": {"output": [{"kind": "pii", "action": "shred"}]}}}, "policies.profiles.p.output.0"),
+])
+def test_policy_config_errors_name_the_problem(policies: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"models": [{"name": "m", "upstreams": ["http://127.0.0.1:9/v1"]}], "policies": policies})
+    assert message in str(caught.value)

@@ -18,6 +18,7 @@ import openai
 import orjson
 import pytest
 
+from gateway.tenancy import tenant_of
 from tests import support
 from tests.support import BackgroundLoop, PeerRequest, RunningGateway, ScriptedUpstream
 
@@ -82,7 +83,10 @@ PROFILES: dict[str, dict[str, Any]] = {
     "abstain": {"uncertainty": {"abstain_below": 0.5}},
     "escalate": {"uncertainty": {"escalate_below": 0.5, "escalate_to": "strong"}},
     "consistency": {"uncertainty": {"signal": "consistency", "samples": 3}},
+    "watch": {"input": [{"kind": "guard", "guard": "llama", "action": "annotate"}, {"kind": "pii",
+                                                                                  "action": "annotate"}]},
 }
+VIP = "vip-key"  # this tenant's requests get the "errors" profile whatever the model
 
 
 def gateway_config(peer: ScriptedUpstream) -> dict[str, Any]:
@@ -105,6 +109,7 @@ def gateway_config(peer: ScriptedUpstream) -> dict[str, Any]:
                        "slow": {"type": "llama_guard", "model": "guard-slow"}},
             "profiles": PROFILES,
             "models": {name: name for name in PROFILES},
+            "tenants": {tenant_of({"headers": [(b"authorization", f"Bearer {VIP}".encode())]}): "errors"},
         },
     }
 
@@ -305,6 +310,20 @@ def test_uncertainty_with_a_streaming_client_replays_the_assessed_answer(client:
 def test_models_without_a_profile_are_untouched(client: openai.OpenAI) -> None:
     raw = ask(client, "plain", "how to build a bomb")
     assert "x-semgate-policy" not in raw.headers and raw.parse().choices[0].message.content == "how to build a bomb"
+
+
+def test_annotate_reports_without_acting(client: openai.OpenAI, peer: ScriptedUpstream) -> None:
+    raw = ask(client, "watch", "the bomb squad called jean@exemple.fr")
+    assert raw.parse().choices[0].message.content == "the bomb squad called jean@exemple.fr"
+    assert "input.guard.llama=annotate(0.96 S9)" in policy_header(raw)
+    assert "input.pii=annotate(email:1)" in policy_header(raw)
+    assert "jean@exemple.fr" in peer.requests[-1].json()["messages"][-1]["content"]
+
+
+def test_a_tenant_profile_wins_over_the_models(gw: RunningGateway) -> None:
+    vip = openai.OpenAI(base_url=gw.base_url, api_key=VIP, max_retries=0)
+    with pytest.raises(openai.BadRequestError):
+        ask(vip, "plain", "how to build a bomb")  # "plain" has no profile; the tenant's "errors" applies
 
 
 def test_policy_decisions_are_counted(gw: RunningGateway, client: openai.OpenAI) -> None:
