@@ -141,6 +141,11 @@ class Gateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def cpu_s(self) -> float:
+        """CPU seconds the gateway process itself has used (not a managed vLLM's)."""
+        times = psutil.Process(self.service.pid).cpu_times()
+        return times.user + times.system
+
     def engine_urls(self) -> list[str]:
         """Where the vLLM servers the gateway runs itself listen (their `--port`), for their /metrics."""
         urls = []

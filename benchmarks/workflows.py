@@ -66,9 +66,9 @@ VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 VLLM_MODEL = ROOT / ".models" / "smollm2-135m-instruct"
 
 
-def _row(outcome: Outcome, before: dict[str, float], after: dict[str, float] | None) -> dict[str, Any]:
+def _row(outcome: Outcome, before: dict[str, float], after: dict[str, float] | None, cpu_s: float) -> dict[str, Any]:
     row: dict[str, Any] = {"latency_s": round(outcome.latency_s, 3), "jct_s": round(outcome.jct_s, 3),
-                           "requests": outcome.requests}
+                           "requests": outcome.requests, "gateway_cpu_s": round(cpu_s, 3)}
     if after is not None:
         queries = after["queries"] - before["queries"]
         row["prefix_hit_rate"] = round((after["hits"] - before["hits"]) / queries, 4) if queries else None
@@ -76,16 +76,18 @@ def _row(outcome: Outcome, before: dict[str, float], after: dict[str, float] | N
     return row
 
 
-async def _run_apps(variant: str, todo: list[apps.App], base_url: str, rtt_s: float,
+async def _run_apps(variant: str, todo: list[apps.App], gw: Gateway, rtt_s: float,
                     engines: list[str]) -> dict[str, tuple[dict[str, Any], Outcome]]:
-    """Run `todo` one app after another; the engines' counters around each."""
+    """Run `todo` one app after another; the engines' counters and the gateway's CPU time around each."""
     out = {}
     for app in todo:
         before = await counters(engines) if engines else {}
-        outcome = await VARIANTS[variant](app, base_url, rtt_s)
+        cpu = gw.cpu_s()
+        outcome = await VARIANTS[variant](app, gw.url, rtt_s)
         await asyncio.sleep(0.1)  # the counters of the last step
+        cpu = gw.cpu_s() - cpu
         after = await counters(engines) if engines else None
-        out[app.name] = (_row(outcome, before, after), outcome)
+        out[app.name] = (_row(outcome, before, after, cpu), outcome)
         print(f"[workflows] {variant:<20} {app.name:<17} {outcome.latency_s:7.2f} s", file=sys.stderr, flush=True)
     return out
 
@@ -102,7 +104,7 @@ def run_sim(workloads: list[str], sizes: apps.Sizes, rtt_s: float, replicas: int
             continue
         try:
             with SimCluster(replicas, PROFILE) as cluster, Gateway(sim_model(cluster.urls)) as gw:
-                done = uvloop.run(_run_apps(variant, selected, gw.url, rtt_s, cluster.urls))
+                done = uvloop.run(_run_apps(variant, selected, gw, rtt_s, cluster.urls))
         except Exception as exc:  # recorded; the other variants still run
             print(traceback.format_exc(), file=sys.stderr)
             for app in selected:
@@ -140,7 +142,7 @@ def _speedups(variants: dict[str, Any]) -> dict[str, Any]:
 async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
     engines = gw.engine_urls()
     warm = apps.chain(apps.Sizes(chain_chunks=1, chunk_tokens=20, chain_out=4), seed=99)
-    await _run_apps("sequential", [warm], gw.url, 0.0, [])  # vLLM's first request is slow
+    await _run_apps("sequential", [warm], gw, 0.0, [])  # vLLM's first request is slow
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
     # A CPU shared with anything else is noisy: REAL_REPEATS rounds, alternating which variant goes
     # first, each on fresh documents of the same sizes (no run hits another's prefix cache); medians.
@@ -149,7 +151,7 @@ async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
         for variant in order:
             seed = 100 * rep + order.index(variant)
             done = await _run_apps(variant, [apps.chain(apps.REAL, seed), apps.map_reduce(apps.REAL, seed)],
-                                   gw.url, rtt_s, engines)
+                                   gw, rtt_s, engines)
             for name, (row, _) in done.items():
                 row.pop("engine_lag_s")  # a sim-only series
                 runs.setdefault(name, {}).setdefault(variant, []).append(row)
@@ -197,19 +199,21 @@ def _fmt(value: Any) -> str:
 
 
 def table(rows: dict[str, Any]) -> str:
-    header = ["app", "variant", "latency s", "JCT s", "requests", "hit rate", "lag s", "speedup", "same text"]
+    header = ["app", "variant", "latency s", "JCT s", "requests", "hit rate", "lag s", "gw CPU s", "speedup",
+              "same text"]
     lines = []
     for name, variants in rows.items():
         for variant, row in variants.items():
             if isinstance(row, dict) and row.get("status") == "failed":
-                lines.append([name, variant, "FAILED", "", "", "", "", "", row["error"][:60]])
+                lines.append([name, variant, "FAILED", "", "", "", "", "", "", row["error"][:60]])
             if not isinstance(row, dict) or "latency_s" not in row:
                 continue
             hit = row.get("prefix_hit_rate")
             speed = _ratio(variants.get("sequential", {}).get("latency_s"), row["latency_s"])
             same = variants.get("outputs_match", {}).get(variant)
             lines.append([name, variant, _fmt(row["latency_s"]), _fmt(row["jct_s"]), _fmt(row["requests"]),
-                          "-" if hit is None else f"{hit:.1%}", _fmt(row.get("engine_lag_s")), _fmt(speed),
+                          "-" if hit is None else f"{hit:.1%}", _fmt(row.get("engine_lag_s")),
+                          _fmt(row.get("gateway_cpu_s")), _fmt(speed),
                           {True: "yes", False: "NO", None: ""}[same]])
     return _render(header, lines)
 
