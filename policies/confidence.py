@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import cascade
 from policies.config import UncertaintyPolicy
 from policies.decisions import Decision
 from policies.uncertainty import signals
@@ -40,12 +41,7 @@ def samples_wanted(data: dict[str, Any], policy: UncertaintyPolicy) -> bool:
 
 def request_for(data: dict[str, Any], policy: UncertaintyPolicy, chat: bool) -> dict[str, Any]:
     """The upstream request: whole (not streamed), with logprobs, and k samples for consistency."""
-    probe = {**data, "stream": False}
-    probe.pop("stream_options", None)
-    if chat:
-        probe["logprobs"] = True
-    elif not data.get("logprobs"):
-        probe["logprobs"] = 1
+    probe = cascade.weak_request(data, chat)  # the cascade asks the same way, for the same reason
     if samples_wanted(data, policy):
         probe["n"] = policy.samples
         probe["temperature"] = max(float(data.get("temperature") or 0.0), MIN_SAMPLE_TEMPERATURE)

@@ -25,6 +25,19 @@ from gateway.store import Store
 T = TypeVar("T")
 
 
+class FakeClock:
+    """A clock tests move by hand: time passes only when they say so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class BackgroundLoop:
     """An event loop in a daemon thread; `run()` executes a coroutine on it."""
 

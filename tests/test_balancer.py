@@ -20,17 +20,7 @@ from router.breaker import Breaker, State
 from router.replicas import COOLDOWN_S, Replica
 from router.ring import LOAD_SLACK
 from router.scrape import EngineLoad
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support import FakeClock
 
 
 def replica_set(count: int = 4, clock: FakeClock | None = None, seed: int = 0, **config: Any) -> ReplicaSet:

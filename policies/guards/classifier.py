@@ -24,25 +24,11 @@ from typing import Any, Literal
 
 from gateway.upstream import UpstreamClient
 from policies.guards.base import Guard, GuardError, Role, Verdict
+from policies.guards.taxonomy import DUOGUARD_CATEGORIES
 from policies.guards.upstream import GuardEndpoint, UrlSource
 
 Activation = Literal["sigmoid", "server"]
 
-# DuoGuard's categories, in the order of its outputs.
-DUOGUARD_CATEGORIES: tuple[str, ...] = (
-    "violent crimes",
-    "non-violent crimes",
-    "sex-related crimes",
-    "child sexual exploitation",
-    "specialized advice",
-    "privacy",
-    "intellectual property",
-    "indiscriminate weapons",
-    "hate",
-    "suicide and self-harm",
-    "sexual content",
-    "jailbreak prompts",
-)
 
 
 def sigmoid(value: float) -> float:

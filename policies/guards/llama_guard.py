@@ -28,29 +28,13 @@ from typing import Any, Literal
 
 from gateway.upstream import UpstreamClient
 from policies.guards.base import Guard, GuardError, Role, Verdict
+from policies.guards.taxonomy import LLAMA_GUARD_CATEGORIES
 from policies.guards.upstream import GuardEndpoint, UrlSource
 
 PromptMode = Literal["chat", "completions", "instruct"]
 PROMPT_MODES: tuple[str, ...] = ("chat", "completions", "instruct")
 
-# Llama Guard 3's categories, named as its prompt names them (the MLCommons
-# hazard taxonomy, plus S14 for tool-using models).
-CATEGORIES: Mapping[str, str] = {
-    "S1": "Violent Crimes",
-    "S2": "Non-Violent Crimes",
-    "S3": "Sex Crimes",
-    "S4": "Child Exploitation",
-    "S5": "Defamation",
-    "S6": "Specialized Advice",
-    "S7": "Privacy",
-    "S8": "Intellectual Property",
-    "S9": "Indiscriminate Weapons",
-    "S10": "Hate",
-    "S11": "Self-Harm",
-    "S12": "Sexual Content",
-    "S13": "Elections",
-    "S14": "Code Interpreter Abuse",
-}
+CATEGORIES: Mapping[str, str] = LLAMA_GUARD_CATEGORIES
 
 # Llama 3 special-token syntax in judged text would be read as real special
 # tokens by the server's tokenizer: text could close the conversation and

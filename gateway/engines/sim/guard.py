@@ -26,6 +26,8 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
+from policies.guards.taxonomy import DUOGUARD_CATEGORIES
+
 from .text import BOS, VOCAB, GenToken, tokenize
 
 Behaviour = Literal["text", "llama_guard", "classifier"]
@@ -46,21 +48,6 @@ STALL = "__stall__"
 ERROR = "__error__"
 Directive = Literal["garbage", "stall", "error"]
 
-# DuoGuard's 12 categories, in its output order.
-DUOGUARD_CATEGORIES: tuple[str, ...] = (
-    "violent crimes",
-    "non-violent crimes",
-    "sex-related crimes",
-    "child sexual exploitation",
-    "specialized advice",
-    "privacy",
-    "intellectual property",
-    "indiscriminate weapons",
-    "hate",
-    "suicide and self-harm",
-    "sexual content",
-    "jailbreak prompts",
-)
 # Llama Guard category -> DuoGuard category index (S5 defamation and S13
 # elections have no DuoGuard counterpart; code interpreter abuse counts as a jailbreak).
 CLASSIFIER_INDEX: Mapping[str, int] = {
