@@ -144,24 +144,28 @@ async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
     warm = apps.chain(apps.Sizes(chain_chunks=1, chunk_tokens=20, chain_out=4), seed=99)
     await _run_apps("sequential", [warm], gw, 0.0, [])  # vLLM's first request is slow
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    # A CPU shared with anything else is noisy: REAL_REPEATS rounds, alternating which variant goes
-    # first, each on fresh documents of the same sizes (no run hits another's prefix cache); medians.
+    # A CPU shared with anything else is noisy, and its load drifts: REAL_REPEATS rounds, each running
+    # the two variants of an app back to back (which goes first alternates), each on fresh documents
+    # of the same sizes (no run hits another's prefix cache). Reported: medians, and the speedup as the
+    # median of the per-round ratios.
     for rep in range(REAL_REPEATS):
-        order = ("sequential", "dataflow") if rep % 2 == 0 else ("dataflow", "sequential")
-        for variant in order:
-            seed = 100 * rep + order.index(variant)
-            done = await _run_apps(variant, [apps.chain(apps.REAL, seed), apps.map_reduce(apps.REAL, seed)],
-                                   gw, rtt_s, engines)
-            for name, (row, _) in done.items():
+        for index, build in enumerate((apps.chain, apps.map_reduce)):
+            order = ("sequential", "dataflow") if (rep + index) % 2 == 0 else ("dataflow", "sequential")
+            for variant in order:
+                app = build(apps.REAL, 100 * rep + 10 * index + order.index(variant))
+                row, _ = (await _run_apps(variant, [app], gw, rtt_s, engines))[app.name]
                 row.pop("engine_lag_s")  # a sim-only series
-                runs.setdefault(name, {}).setdefault(variant, []).append(row)
+                runs.setdefault(app.name, {}).setdefault(variant, []).append(row)
     rows: dict[str, dict[str, Any]] = {}
     for name, variants in runs.items():
         for variant, measured in variants.items():
             rows.setdefault(name, {})[variant] = {
                 **{key: _median([row[key] for row in measured]) for key in measured[0] if key != "requests"},
                 "requests": measured[0]["requests"], "latency_runs_s": [row["latency_s"] for row in measured]}
-        rows[name].update(_speedups(rows[name]))
+        ratios = [seq / flow for seq, flow in zip(rows[name]["sequential"]["latency_runs_s"],
+                                                  rows[name]["dataflow"]["latency_runs_s"])]
+        rows[name].update(_speedups(rows[name]), speedup=round(statistics.median(ratios), 2),
+                          speedup_runs=[round(ratio, 2) for ratio in ratios])
     return rows
 
 
