@@ -13,13 +13,17 @@ Two blocks of features, each its own vocabulary namespace:
 - words: each token as " tok" and each adjacent pair as "tok next" (the
   leading space / the inner space keep them apart from character n-grams,
   which never contain a space);
-- chars: the 3-, 4- and 5-character n-grams of "<tok>" for each token (the
-  angle brackets mark word edges, as scikit-learn's "char_wb" does), so
-  inflections, compounds and typos share features ("ermorden", "ermordet").
+- chars: the 3-, 4- and 5-character n-grams of "<tok>" for each distinct
+  token (the angle brackets mark word edges, as scikit-learn's "char_wb"
+  does), so inflections, compounds and typos share features ("ermorden",
+  "ermordet").
 
-A text's feature *set* is what counts (presence, not frequency). Only
-strings in the trained vocabulary carry weight, so text in a script never
-seen in training contributes nothing rather than random hash collisions.
+Word features count by presence (the set of them). A character n-gram
+counts once per distinct token that contains it: that makes a text's char
+block the sum of its distinct tokens' own blocks, so the runtime caches one
+small summary per token. Only strings in the trained vocabulary carry
+weight, so text in a script never seen in training contributes nothing
+rather than random hash collisions.
 Change anything here that moves a feature and VERSION must go up: the
 artifact records the version it was trained with, and loading refuses a
 mismatch.
@@ -30,13 +34,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-VERSION = 1
+VERSION = 2
 
 # Only the start and the end of a long text are read: a decision stays
 # bounded for a megabyte prompt. Training applies the same clip.
-MAX_HEAD = 3000
-MAX_TAIL = 1000
-MAX_TOKENS = 800
+MAX_HEAD = 2000
+MAX_TAIL = 500
+MAX_TOKENS = 500
 CHAR_NGRAMS = (3, 4, 5)
 
 _DIGITS = re.compile(r"\d+")
@@ -80,15 +84,17 @@ def word_features(toks: list[str]) -> list[str]:
 
 
 def char_features(word: str) -> list[str]:
-    """Character n-grams of one token (with edge marks)."""
+    """The distinct character n-grams of one token (with edge marks)."""
     w = "<" + word + ">"
     n_chars = len(w)
-    return [w[i : i + n] for n in CHAR_NGRAMS for i in range(n_chars - n + 1)]
+    return list(dict.fromkeys(w[i : i + n] for n in CHAR_NGRAMS for i in range(n_chars - n + 1)))
 
 
 def features(text: str) -> tuple[list[str], list[str]]:
-    """(word features, char features) of a text, with repeats. Training uses
-    this; the runtime guard does the same work with a per-token cache."""
+    """(word features, char features) of a text: word features with repeats
+    (training keeps their presence), char features once per distinct token
+    that has them (training counts them). The runtime guard computes the
+    same with a per-token cache."""
     toks = tokens(text)
     chars: list[str] = []
     for t in dict.fromkeys(toks):

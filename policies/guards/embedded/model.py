@@ -16,8 +16,9 @@ from policies.guards.embedded import features
 
 DEFAULT_ARTIFACT = Path(__file__).resolve().parent / "embedded_guard.json"
 FORMAT = "semgate.embedded-guard"
+OVERALL = "overall"
 
-# Per-token character n-gram lookups are cached (tokens repeat across
+# Per-token summaries of the char block are cached (tokens repeat across
 # prompts); the cache is dropped whole when it reaches this size.
 TOKEN_CACHE_SIZE = 200_000
 
@@ -72,17 +73,35 @@ class EmbeddedGuard(Guard):
         idf = _unpack(model["idf"], "f")
         self._idf2 = array("d", (x * x for x in idf))
         self.categories: tuple[str, ...] = tuple(model["categories"])
+        self._blend = (float(model["blend"]["short"]), float(model["blend"]["long"]))
         self._bias: list[float] = []
         self._weights: list[array] = []
-        for name in self.categories:
+        # The category heads, then the overall head last.
+        for name in (*self.categories, OVERALL):
             head = model["heads"][name]
             self._bias.append(float(head["bias"]))
             self._weights.append(dequantize(float(head["scale"]), _unpack(head["weights"], "b")))
             if len(self._weights[-1]) != len(vocab):
                 raise ValueError(f"head {name}: {len(self._weights[-1])} weights for {len(vocab)} features")
-        self.threshold = float(model["threshold"])  # on the noisy-OR of the category probabilities
-        self._logit_t = math.log(self.threshold / (1 - self.threshold))
-        self._cache: dict[str, tuple[int, ...]] = {}
+        # Char n-grams, transposed: per n-gram (idf^2, weight of each head), so a
+        # token's summary is one zip-and-sum over its n-grams. Quantised weights
+        # take at most 255 values per head: the tuples share those floats.
+        n_word = self._n_word
+        shared = [dict() for _ in self._weights]
+        columns = [self._idf2[n_word:]] + [
+            [table.setdefault(x, x) for x in w[n_word:]] for table, w in zip(shared, self._weights)
+        ]
+        self._grams = list(zip(*columns))
+        # Word features keep per-head arrays (float32 is plenty).
+        self._weights = [array("f", w[:n_word]) for w in self._weights]
+        # Operating thresholds on the blended score: one for prompts of at
+        # most `short_tokens` tokens, one for longer texts.
+        t = model["threshold"]
+        self.thresholds = (float(t["short"]), float(t["long"]))
+        self.short_tokens = int(t["short_tokens"])
+        self._logit_t = tuple(_logit(x) for x in self.thresholds)
+        self._cache: dict[str, tuple[float, ...]] = {}
+        self._zero = (0.0,) * (len(self._weights) + 1)
         # Everything else the artifact records (split, training, metrics).
         self.meta = {k: v for k, v in doc.items() if k != "model"}
 
@@ -103,45 +122,48 @@ class EmbeddedGuard(Guard):
 
     # --- scoring ---------------------------------------------------------------
 
-    def _active(self, text: str) -> tuple[set[int], set[int]]:
-        """Vocabulary indices present in the text: (word block, char block)."""
-        index = self._index
-        toks = features.tokens(text)
-        words = set(map(index.get, features.word_features(toks)))
-        words.discard(None)
-        chars: set[int] = set()
-        cache = self._cache
-        for tok in set(toks):
-            grams = cache.get(tok)
-            if grams is None:
-                grams = tuple(i for i in map(index.get, features.char_features(tok)) if i is not None)
-                if len(cache) >= TOKEN_CACHE_SIZE:
-                    cache.clear()
-                cache[tok] = grams
-            chars.update(grams)
-        return words, chars  # type: ignore[return-value]
+    def _token_summary(self, tok: str) -> tuple[float, ...]:
+        """(sum of idf^2, then each head's summed weight) over the token's char n-grams."""
+        summary = self._cache.get(tok)
+        if summary is None:
+            index, n_word, rows = self._index, self._n_word, self._grams
+            found = [rows[i - n_word] for i in map(index.get, features.char_features(tok)) if i is not None]
+            summary = tuple(map(sum, zip(*found))) if found else self._zero
+            if len(self._cache) >= TOKEN_CACHE_SIZE:
+                self._cache.clear()
+            self._cache[tok] = summary
+        return summary
 
     def probabilities(self, text: str) -> list[float]:
-        """Each category head's probability, in `categories` order."""
-        words, chars = self._active(text)
-        idf2 = self._idf2.__getitem__
-        nw = math.sqrt(sum(map(idf2, words))) or 1.0
-        nc = math.sqrt(sum(map(idf2, chars))) or 1.0
-        out = []
-        for bias, w in zip(self._bias, self._weights):
-            get = w.__getitem__
-            z = bias + sum(map(get, words)) / nw + sum(map(get, chars)) / nc
-            out.append(_sigmoid(z))
-        return out
+        """Each head's probability: the categories in `categories` order, then the overall head."""
+        return self._heads(features.tokens(text))
+
+    def _heads(self, toks: list[str]) -> list[float]:
+        words = set(map(self._index.get, features.word_features(toks)))
+        words.discard(None)
+        nw = math.sqrt(sum(map(self._idf2.__getitem__, words))) or 1.0  # type: ignore[arg-type]
+        n_heads = len(self._weights)
+        # The char block is the sum of the distinct tokens' summaries.
+        chars = list(map(sum, zip(*map(self._token_summary, set(toks))))) or [0.0] * (n_heads + 1)
+        nc = math.sqrt(chars[0]) or 1.0
+        return [
+            _sigmoid(bias + sum(map(w.__getitem__, words)) / nw + char / nc)  # type: ignore[arg-type]
+            for bias, w, char in zip(self._bias, self._weights, chars[1:])
+        ]
 
     def classify(self, text: str) -> GuardVerdict:
-        probs = self.probabilities(text)
+        toks = features.tokens(text)
+        *probs, overall = self._heads(toks)
         safe = 1.0
         for p in probs:
             safe *= 1.0 - p
-        raw = min(max(1.0 - safe, 1e-12), 1 - 1e-12)
-        # The operating threshold maps to 0.5: score = sigmoid(logit(raw) - logit(threshold)).
-        score = _sigmoid(math.log(raw / (1 - raw)) - self._logit_t)
+        # The blended score: a weighted mean of the logits of the categories'
+        # noisy-OR and of the overall head (weights and threshold depend on
+        # whether the text is a short prompt); the threshold maps to 0.5.
+        long = len(toks) > self.short_tokens
+        w = self._blend[long]
+        z = w * _logit(1.0 - safe) + (1 - w) * _logit(overall)
+        score = _sigmoid(z - self._logit_t[long])
         return GuardVerdict(score >= 0.5, score, dict(zip(self.categories, probs)))
 
     async def check(self, text: str, *, role: Role = "user", prompt: str | None = None) -> Verdict:
@@ -152,13 +174,18 @@ class EmbeddedGuard(Guard):
 
     def flagged(self, verdict: GuardVerdict) -> tuple[str, ...]:
         """The categories that explain an unsafe verdict, most likely first:
-        those whose own probability reaches the threshold, else the top one.
+        those whose own probability is at least 0.5, else the top one.
         Empty for a safe verdict."""
         if not verdict.unsafe:
             return ()
         cats = verdict.categories
         ranked = sorted(cats, key=cats.__getitem__, reverse=True)
-        return tuple(c for c in ranked if cats[c] >= self.threshold) or tuple(ranked[:1])
+        return tuple(c for c in ranked if cats[c] >= 0.5) or tuple(ranked[:1])
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
 
 
 def _sigmoid(z: float) -> float:
