@@ -21,9 +21,11 @@ on) at most MAX_DEV_FPR. Deterministic: fixed split and seed, lbfgs.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import time
+import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -254,9 +256,6 @@ def to_artifact(design: Design, heads: dict[str, Head], threshold: float, meta: 
         scale, codes = quantize(head.weights.tolist())
         blob_heads[name] = {"bias": round(head.bias, 6), "scale": float(f"{scale:.6g}"), "weights": pack(codes)}
     vocab = "\n".join(design.vocab).encode("utf-8")
-    import base64
-    import zlib
-
     return {
         **meta,
         "format": FORMAT,
