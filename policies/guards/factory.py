@@ -13,7 +13,7 @@ def build_guard(name: str, spec: GuardSpec, urls: list[str], served_model: str) 
     if spec.type == "embedded":
         from policies.guards.embedded import EmbeddedGuard
 
-        return EmbeddedGuard.load(threshold=spec.threshold)
+        return EmbeddedGuard.load()  # its score is calibrated so that 0.5 is the trained operating point
     if spec.type == "llama_guard":
         from policies.guards.llama_guard import LlamaGuard
 

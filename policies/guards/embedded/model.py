@@ -92,8 +92,13 @@ class EmbeddedGuard(Guard):
             [table.setdefault(x, x) for x in w[n_word:]] for table, w in zip(shared, self._weights)
         ]
         self._grams = list(zip(*columns))
-        # Word features keep per-head arrays (float32 is plenty).
-        self._weights = [array("f", w[:n_word]) for w in self._weights]
+        # Word features the same way: per feature (idf^2, each head's weight), so a
+        # text's word block is one zip-and-sum too (per-head lookups cost 10x more).
+        word_columns = [self._idf2[:n_word]] + [
+            [table.setdefault(x, x) for x in w[:n_word]] for table, w in zip(shared, self._weights)
+        ]
+        self._word_rows = list(zip(*word_columns))
+        self._n_heads = len(self._weights)
         # Operating thresholds on the blended score: one for prompts of at
         # most `short_tokens` tokens, one for longer texts.
         t = model["threshold"]
@@ -141,14 +146,15 @@ class EmbeddedGuard(Guard):
     def _heads(self, toks: list[str]) -> list[float]:
         words = set(map(self._index.get, features.word_features(toks)))
         words.discard(None)
-        nw = math.sqrt(sum(map(self._idf2.__getitem__, words))) or 1.0  # type: ignore[arg-type]
-        n_heads = len(self._weights)
+        empty = [0.0] * (self._n_heads + 1)
+        # Each block: (sum of idf^2, then each head's summed weight).
+        word = list(map(sum, zip(*map(self._word_rows.__getitem__, words)))) or empty  # type: ignore[arg-type]
         # The char block is the sum of the distinct tokens' summaries.
-        chars = list(map(sum, zip(*map(self._token_summary, set(toks))))) or [0.0] * (n_heads + 1)
+        chars = list(map(sum, zip(*map(self._token_summary, set(toks))))) or empty
+        nw = math.sqrt(word[0]) or 1.0
         nc = math.sqrt(chars[0]) or 1.0
         return [
-            _sigmoid(bias + sum(map(w.__getitem__, words)) / nw + char / nc)  # type: ignore[arg-type]
-            for bias, w, char in zip(self._bias, self._weights, chars[1:])
+            _sigmoid(bias + w / nw + c / nc) for bias, w, c in zip(self._bias, word[1:], chars[1:])
         ]
 
     def classify(self, text: str) -> GuardVerdict:
