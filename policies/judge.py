@@ -57,8 +57,11 @@ class Judge:
         clipped = clip(text, self.spec.max_chars)
         context = clip(prompt, self.spec.max_chars) if prompt is not None else None
         try:
-            async with asyncio.timeout(self.spec.timeout_s):
+            if self.guard.in_process:  # computes without awaiting: nothing to time out, skip the timer
                 verdict = await self.guard.check(clipped, role=role, prompt=context)
+            else:
+                async with asyncio.timeout(self.spec.timeout_s):
+                    verdict = await self.guard.check(clipped, role=role, prompt=context)
         except TimeoutError:
             return self._failed("timeout", f"no verdict within {self.spec.timeout_s:g} s")
         except GuardError as exc:

@@ -38,6 +38,9 @@ class Guard(ABC):
     """A safety classifier. Implementations must be safe to call concurrently."""
 
     name: str = "guard"
+    # True for guards that judge in this process without awaiting anything (the
+    # embedded classifier): they need no timeout timer around them.
+    in_process: bool = False
 
     @abstractmethod
     async def check(self, text: str, *, role: Role = "user", prompt: str | None = None) -> Verdict:

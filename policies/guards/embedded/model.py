@@ -64,6 +64,7 @@ class EmbeddedGuard(Guard):
     loading (the token cache only memoises pure lookups): thread-safe."""
 
     name = "embedded"
+    in_process = True
 
     def __init__(self, doc: dict[str, Any]) -> None:
         model = doc["model"]
