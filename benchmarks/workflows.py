@@ -158,7 +158,7 @@ async def _real_runs(gw: Gateway, rtt_s: float) -> dict[str, dict[str, Any]]:
                 runs.setdefault(app.name, {}).setdefault(variant, []).append(row)
     rows: dict[str, dict[str, Any]] = {}
     for name, variants in runs.items():
-        for variant, measured in variants.items():
+        for variant, measured in sorted(variants.items(), reverse=True):  # sequential first, whichever ran first
             rows.setdefault(name, {})[variant] = {
                 **{key: _median([row[key] for row in measured]) for key in measured[0] if key != "requests"},
                 "requests": measured[0]["requests"], "latency_runs_s": [row["latency_s"] for row in measured]}
@@ -213,7 +213,8 @@ def table(rows: dict[str, Any]) -> str:
             if not isinstance(row, dict) or "latency_s" not in row:
                 continue
             hit = row.get("prefix_hit_rate")
-            speed = _ratio(variants.get("sequential", {}).get("latency_s"), row["latency_s"])
+            speed = variants.get("speedup") if variant == "dataflow" else \
+                _ratio(variants.get("sequential", {}).get("latency_s"), row["latency_s"])
             same = variants.get("outputs_match", {}).get(variant)
             lines.append([name, variant, _fmt(row["latency_s"]), _fmt(row["jct_s"]), _fmt(row["requests"]),
                           "-" if hit is None else f"{hit:.1%}", _fmt(row.get("engine_lag_s")),
