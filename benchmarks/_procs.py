@@ -8,16 +8,18 @@ output in a log file whose tail is shown when it fails.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import psutil
 
@@ -183,6 +185,36 @@ class Service:
             pass
 
     def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ChildServers:
+    """Servers in a child process: `python -m MODULE SPEC_JSON` prints one JSON line
+    {"urls": [...]} once they serve, and runs until its stdin closes."""
+
+    def __init__(self, module: str, spec: dict[str, Any], cwd: str | os.PathLike[str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", module, json.dumps(spec)],
+                                     cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(10)
+            raise RuntimeError(f"{module} exited ({self.proc.returncode}) before serving")
+        self.urls: list[str] = json.loads(line)["urls"]
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> ChildServers:
         return self
 
     def __exit__(self, *exc: object) -> None:

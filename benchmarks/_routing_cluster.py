@@ -26,12 +26,10 @@ what is measured.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +39,7 @@ import orjson
 import uvicorn
 import uvloop
 
+from benchmarks._procs import ChildServers
 from benchmarks._sim_cluster import MODEL, words
 from gateway.app import Gateway
 from gateway.config import parse_config
@@ -79,30 +78,12 @@ _COUNTER = re.compile(rb"^(vllm:prefix_cache_queries_total|vllm:prefix_cache_hit
 # ---- the cluster ----------------------------------------------------------------
 
 
-class Cluster:
-    """The sims' child process: started with a spec, stopped by closing its stdin."""
+class Cluster(ChildServers):
+    """The sims' child process (benchmarks._sim_cluster)."""
 
     def __init__(self, background: dict[str, Any] | None, seed: int) -> None:
         spec = {**PROFILE, "replicas": REPLICAS, "speedup": SPEEDUP, "background": background, "seed": seed}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._sim_cluster", json.dumps(spec)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(10)
-            raise RuntimeError(f"the sim cluster exited ({self.proc.returncode}) before serving")
-        self.urls: list[str] = json.loads(line)["urls"]
-
-    def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__("benchmarks._sim_cluster", spec, ROOT)
 
 
 async def engine_counters(client: UpstreamClient, urls: list[str]) -> dict[str, float]:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +27,7 @@ import psutil
 import yaml
 
 from benchmarks import _sim_cluster
-from benchmarks._procs import Service, free_port
+from benchmarks._procs import ChildServers, Service, free_port
 from benchmarks._routing_cluster import engine_counters
 from gateway.engines.sim import SimServer
 from gateway.upstream import UpstreamClient
@@ -75,34 +73,12 @@ async def counters(urls: list[str]) -> dict[str, float]:
         client.close()
 
 
-class SimCluster:
-    """The replicas' child process: started with a spec, stopped by closing its stdin."""
+class SimCluster(ChildServers):
+    """The replicas' child process (this module's `serve`)."""
 
     def __init__(self, replicas: int, profile: str, speedup: float = 1.0) -> None:
-        spec = {"profile": profile, "replicas": replicas, "speedup": speedup}
-        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks._workflow_env", json.dumps(spec)],
-                                     cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(10)
-            raise RuntimeError(f"the sim cluster exited ({self.proc.returncode}) before serving")
-        self.urls: list[str] = json.loads(line)["urls"]
-
-    def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__("benchmarks._workflow_env", {"profile": profile, "replicas": replicas, "speedup": speedup},
+                         ROOT)
 
 
 # ---- the gateway --------------------------------------------------------------------
