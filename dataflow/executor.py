@@ -189,18 +189,19 @@ class Executor:
 
     async def fetch(self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float) -> dict[str, Any]:
         """The variable's final record, waiting up to timeout_s (FetchTimeout)."""
-        async for _, event in await self.subscribe(tenant, sid, var_id, perf, timeout_s):
+        async for _, event in await self.subscribe(tenant, sid, var_id, perf, timeout_s, final_only=True):
             if "status" in event:
                 return event
         raise FetchTimeout(f"variable {var_id!r} is not ready after {timeout_s:g} s; the work goes on, fetch again")
 
     async def subscribe(
-        self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float, after: str | None = None
+        self, tenant: str, sid: str, var_id: str, perf: Perf, timeout_s: float, after: str | None = None, *,
+        final_only: bool = False,
     ) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
         """Check the variable exists (NotFound), start its work, and return its events:
         (cursor, {"delta"}) as tokens come, then (cursor, final record); (None, {"ping": True})
         every KEEPALIVE_S of silence. Ends early, without a final record, after timeout_s.
-        `after` resumes from a cursor (SSE Last-Event-ID)."""
+        `after` resumes from a cursor (SSE Last-Event-ID); `final_only` skips the deltas."""
         state, record = await self._lookup(tenant, sid, var_id)
         if not is_final(record):
             session = self.sessions.get((tenant, sid))
@@ -209,17 +210,17 @@ class Executor:
             else:
                 await state.demand(var_id, perf)
         deadline = time.monotonic() + min(timeout_s, self.config.max_wait_s)
-        return self._follow(state, (tenant, sid), var_id, record, deadline, after)
+        return self._follow(state, (tenant, sid), var_id, record, deadline, after, final_only)
 
     async def _follow(
         self, state: SessionState, key: tuple[str, str], var_id: str, record: dict[str, Any], deadline: float,
-        cursor: str | None,
+        cursor: str | None, final_only: bool,
     ) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
         if is_final(record) and cursor is None:
             yield None, record
             return
         while (remaining := deadline - time.monotonic()) > 0:
-            items = await state.events(var_id, cursor, min(remaining, KEEPALIVE_S))
+            items = await state.events(var_id, cursor, min(remaining, KEEPALIVE_S), final_only=final_only)
             if not items:
                 if not await self._alive(*key, state):
                     raise Cancelled(f"session {key[1]!r} was deleted")

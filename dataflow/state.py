@@ -48,6 +48,10 @@ class SessionState:
     def _events(self, var_id: str) -> str:
         return f"{self.prefix}:e:{var_id}"
 
+    def _final(self, var_id: str) -> str:
+        # The final record alone, for fetches: they should not wake for every token.
+        return f"{self.prefix}:f:{var_id}"
+
     @property
     def _demands(self) -> str:
         return f"{self.prefix}:demand"
@@ -67,7 +71,7 @@ class SessionState:
     async def drop(self, var_ids: list[str]) -> None:
         keys = [self.prefix, self._demands]
         for var_id in var_ids:
-            keys += [self._var(var_id), self._events(var_id)]
+            keys += [self._var(var_id), self._events(var_id), self._final(var_id)]
         await self.store.delete(*keys)
 
     # ---- variables -------------------------------------------------------------
@@ -77,7 +81,9 @@ class SessionState:
         await self.store.set_many(records, ttl_s=self.ttl_s)
         for var in variables:
             if var.status in FINAL:
-                await self.store.append(self._events(var.id), records[self._var(var.id)], ttl_s=self.ttl_s)
+                record = records[self._var(var.id)]
+                await self.store.append(self._events(var.id), record, ttl_s=self.ttl_s)
+                await self.store.append(self._final(var.id), record, ttl_s=self.ttl_s)
 
     async def variable(self, var_id: str) -> dict[str, Any] | None:
         raw = await self.store.get(self._var(var_id))
@@ -86,8 +92,12 @@ class SessionState:
     async def delta(self, var_id: str, text: str) -> None:
         await self.store.append(self._events(var_id), orjson.dumps({"delta": text}), ttl_s=self.ttl_s)
 
-    async def events(self, var_id: str, after: str | None, wait_s: float) -> list[tuple[str, dict[str, Any]]]:
-        items = await self.store.read(self._events(var_id), after, wait_s=wait_s)
+    async def events(
+        self, var_id: str, after: str | None, wait_s: float, *, final_only: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Token deltas then the final record; with final_only, just the final record."""
+        key = self._final(var_id) if final_only else self._events(var_id)
+        items = await self.store.read(key, after, wait_s=wait_s)
         return [(cursor, orjson.loads(item)) for cursor, item in items]
 
     # ---- fetch requests for the owner --------------------------------------------

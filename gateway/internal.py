@@ -78,25 +78,25 @@ class _StreamReader:
             return
         self._buffer += data
         *events, self._buffer = self._buffer.split(b"\n\n")
-        for event in events:
-            await self._event(event)
+        # The deltas of one body message go out as one: a store append per message, not per token.
+        texts = [text for event in events if (text := self._event(event))]
+        if texts:
+            await self._on_delta("".join(texts))
 
-    async def _event(self, event: bytes) -> None:
+    def _event(self, event: bytes) -> str:
         if not event.startswith(b"data: "):
-            return
+            return ""
         data = event[6:]
         if data == _DONE:
             self._complete = True
-            return
+            return ""
         chunk = orjson.loads(data)
         if "error" in chunk:
             self._error = _message(chunk)
-            return
-        for choice in chunk.get("choices") or ():
-            text = (choice.get("delta") or {}).get("content")
-            if text:
-                self._parts.append(text)
-                await self._on_delta(text)
+            return ""
+        texts = [text for choice in chunk.get("choices") or () if (text := (choice.get("delta") or {}).get("content"))]
+        self._parts.extend(texts)
+        return "".join(texts)
 
     def result(self) -> str:
         if self.status != 200:
