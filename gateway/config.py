@@ -186,8 +186,13 @@ class CascadeRoute(_Section):
     strategy: Literal["cascade"]
     weak: str
     strong: str
-    # The weak answer is trusted when its mean token logprob is at least this.
+    # How the weak answer is judged: its mean token logprob ("mean_logprob"), or the
+    # uncertainty policy's calibrated confidence ("confidence", docs/uncertainty.md).
+    judge: Literal["mean_logprob", "confidence"] = "mean_logprob"
+    # The weak answer is trusted when its mean token logprob is at least this ...
     min_mean_logprob: float = Field(default=-0.6, le=0)
+    # ... or, with judge "confidence", when its confidence is at least this.
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
 RouteConfig = Annotated[RulesRoute | LearnedRoute | CascadeRoute, Field(discriminator="strategy")]

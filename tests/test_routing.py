@@ -56,6 +56,10 @@ def routed(bg: BackgroundLoop, peers: tuple[ScriptedUpstream, ScriptedUpstream])
              "rules": [{"model": "strong", "header": {"x-never": "sent"}}]},
             {"name": "trusting", "strategy": "cascade", "weak": "weak", "strong": "strong", "min_mean_logprob": -100},
             {"name": "doubting", "strategy": "cascade", "weak": "weak", "strong": "strong", "min_mean_logprob": 0},
+            {"name": "calibrated-trust", "strategy": "cascade", "weak": "weak", "strong": "strong",
+             "judge": "confidence", "min_confidence": 0.0},
+            {"name": "calibrated-doubt", "strategy": "cascade", "weak": "weak", "strong": "strong",
+             "judge": "confidence", "min_confidence": 1.0},
         ],
     }
     running = bg.run(support.start_gateway(config))
@@ -117,6 +121,13 @@ def test_cascade_escalates_an_unsure_answer(rclient: openai.OpenAI) -> None:
     assert "escalated" in headers["x-semgate-route"]
     stream = rclient.chat.completions.create(model="doubting", messages=QUESTION, max_tokens=8, stream=True)
     assert all(c.model == "strong" for c in stream)
+
+
+def test_cascade_can_judge_by_the_calibrated_confidence(rclient: openai.OpenAI) -> None:
+    kept, _ = chat(rclient, model="calibrated-trust")
+    assert kept["x-semgate-model"] == "weak" and "confidence 0." in kept["x-semgate-route"]
+    escalated, _ = chat(rclient, model="calibrated-doubt")
+    assert escalated["x-semgate-model"] == "strong" and "bar 1" in escalated["x-semgate-route"]
 
 
 def test_fallback_model_answers_when_every_replica_is_down(rclient: openai.OpenAI) -> None:

@@ -1,9 +1,9 @@
 """Cascade: answer with the weak model, escalate when the answer looks unsure.
 
-The judge is a hook: the uncertainty policy (issue #5) will supply richer
-ones. The rule shipped here trusts an answer whose mean token logprob is at
-least `min_mean_logprob` — low average confidence is a cheap, engine-native
-signal of a guess.
+The judge is a hook. `mean_logprob` trusts an answer whose mean token logprob
+is at least `min_mean_logprob` — low average confidence is a cheap,
+engine-native signal of a guess; `confidence` uses the uncertainty policy's
+calibrated confidence (policies/uncertainty/judge.py).
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ class CascadeStrategy(Strategy):
         super().__init__(config.name)
         self.weak = config.weak
         self.strong = config.strong
-        self.judge = mean_logprob_judge(config.min_mean_logprob)
+        if config.judge == "confidence":
+            from policies.uncertainty.judge import confidence_judge  # loaded only by routes that use it
+
+            self.judge = confidence_judge(config.min_confidence)
+        else:
+            self.judge = mean_logprob_judge(config.min_mean_logprob)
 
     def choose(self, ctx: RouteContext) -> Decision:
         return Decision(self.weak, "cascade: weak first", "weak_first", escalate_to=self.strong, judge=self.judge)
