@@ -40,7 +40,7 @@ class PolicedServe:
         self.proxy = proxy
         self.policies = policies
 
-    async def serve(self, exchange: Exchange, data: dict[str, Any], profile: Profile) -> int:
+    async def serve(self, exchange: Exchange, data: dict[str, Any], body: bytes, profile: Profile) -> int:
         outcome = InputOutcome(data, Report(self._count))
         try:
             apply_pii(profile.input_pii, outcome)
@@ -49,18 +49,23 @@ class PolicedServe:
                     await apply_guard(policy, judge, outcome)
         except Blocked as blocked:
             return await self._blocked(exchange, data, profile, outcome.report, blocked)
-        verdicts = self._speculate(exchange, profile, outcome)
+        output = None
+        if profile.output_guards or profile.output_pii or outcome.restore or profile.uncertainty is not None:
+            output = OutputPolicies(profile.output_guards, profile.output_pii, outcome.restore, user_text(data),
+                                    outcome.report)
+        verdicts = self._speculate(exchange, profile, outcome, decided=output is None)
         name = outcome.reroute_to or data["model"]
         model, decision = self.proxy.resolve(name, exchange, outcome.data)
         exchange.watch_disconnect()
-        output = OutputPolicies(profile.output_guards, profile.output_pii, outcome.restore, user_text(data),
-                                outcome.report)
         route = b"policy: rerouted" if outcome.reroute_to else b"direct" if decision is None else decision.reason.encode()
         try:
             if profile.uncertainty is not None:
+                assert output is not None
                 return await self._assessed(exchange, outcome, model, profile, output)
-            return await self.proxy._forward(exchange, outcome.data, b"", model, route,
-                                             output if output.active else None)
+            # The client's own bytes go upstream unless a policy changed the request.
+            sent = body if outcome.data is data else b""
+            return await self.proxy._forward(exchange, outcome.data, sent, model, route,
+                                             output if output is not None and output.active else None)
         except Blocked as blocked:  # an output policy blocked a whole answer
             return await self._blocked(exchange, data, profile, outcome.report, blocked)
         except asyncio.CancelledError:
@@ -70,14 +75,21 @@ class PolicedServe:
             asyncio.current_task().uncancel()  # type: ignore[union-attr]  # our own cancel: the guard blocked
             return await self._blocked(exchange, data, profile, outcome.report, blocked)
 
-    def _speculate(self, exchange: Exchange, profile: Profile, outcome: InputOutcome) -> asyncio.Future[Any] | None:
+    def _speculate(
+        self, exchange: Exchange, profile: Profile, outcome: InputOutcome, *, decided: bool
+    ) -> asyncio.Future[Any] | None:
         """Start the speculative guards alongside the upstream call.
 
         Nothing reaches the client before they allow (`before_reply` waits for
         them); a block cancels this request's task wherever it is — usually
         still waiting for the model — which drops the upstream request.
+        `decided`: no policy acts after this point, so the header can be set now.
         """
         speculative = [(p, j) for p, j in profile.input_guards if p.speculative]
+        if not speculative and decided:
+            if outcome.report.decisions:
+                exchange.reply_headers.append((b"x-semgate-policy", outcome.report.header()))
+            return None
         verdicts = asyncio.gather(*(apply_guard(p, j, outcome) for p, j in speculative)) if speculative else None
         task = asyncio.current_task()
         if verdicts is not None and task is not None:

@@ -127,7 +127,7 @@ class ProxyEndpoint:
         if self.policies is not None:
             profile = self.policies.select(data["model"], exchange.scope)
             if profile is not None and self.policed is not None:
-                return await self.policed.serve(exchange, data, profile)
+                return await self.policed.serve(exchange, data, body, profile)
         model, decision = self.resolve(data["model"], exchange, data)
         exchange.watch_disconnect()
         if decision is not None and decision.escalate_to is not None:
