@@ -42,7 +42,7 @@ from typing import Any
 import uvloop
 
 from benchmarks import _workflow_apps as apps
-from benchmarks._report import _render, machine_info
+from benchmarks._report import _fmt, _render, machine_info
 from benchmarks._workflow_clients import VARIANTS, Outcome
 from benchmarks._workflow_env import ROOT, Gateway, SimCluster, counters, sim_model, vllm_model
 
@@ -192,14 +192,6 @@ def _targets(rows: dict[str, Any], sizes: apps.Sizes) -> dict[str, Any]:
         out[key] = {"app": name, "value": value, "target": f">= {limit}",
                     "met": None if value is None else value >= limit}
     return out
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
 
 
 def table(rows: dict[str, Any]) -> str:
