@@ -32,7 +32,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
-from gateway.store import MemoryStore, Store
+from gateway.store import Store, build_store
 from gateway.upstream import UpstreamClient
 from policies.guards.factory import build_guard
 from policies.runtime import Policies
@@ -50,7 +50,9 @@ ENDPOINTS = (
 class Gateway:
     def __init__(self, config: GatewayConfig, *, base_dir: Path | None = None, store: Store | None = None) -> None:
         self.config = config
-        self.store = store or MemoryStore()
+        self._owns_store = store is None
+        self.store = store or build_store(config.store.backend, config.store.url, config.store.url_env,
+                                          config.store.max_connections)
         self.metrics = GatewayMetrics()
         self.routes: dict[str, ModelRoute] = {}
         # Strategies are built now: a missing scorer artifact fails at start.
@@ -104,6 +106,7 @@ class Gateway:
         if self._started:
             return
         self._started = True
+        await self.store.check()
         urls = await self.engines.start()
         for model in self.config.models:
             self.routes[model.name] = ModelRoute.build(model, urls.get(model.name) or list(model.upstreams))
@@ -130,6 +133,8 @@ class Gateway:
         for route in self.routes.values():
             await route.replicas.stop()
         self.client.close()
+        if self._owns_store:
+            await self.store.close()
         await self.engines.stop()
 
     def readiness(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import uvloop
 
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
+from gateway.store import StoreError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -61,7 +62,11 @@ def serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else config.server.port
     setup_logging(args.log_level)
     print(_banner(config, source, host, port), file=sys.stderr, flush=True)
-    gateway = Gateway(config, base_dir=_project_dir(base_dir))
+    try:
+        gateway = Gateway(config, base_dir=_project_dir(base_dir))
+    except (StoreError, OSError, ValueError) as exc:  # a store URL or an artifact that is missing: one line
+        print(f"semgate: start-up failed: {exc}", file=sys.stderr)
+        return 1
     server = uvicorn.Server(
         uvicorn.Config(
             gateway, host=host, port=port, loop="uvloop", http="httptools", lifespan="on",

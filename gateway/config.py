@@ -232,8 +232,25 @@ class DataflowConfig(_Section):
     prefix_chars: int = Field(default=256, gt=0)
 
 
+class StoreConfig(_Section):
+    """Where state shared between gateway replicas lives (gateway/store)."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    # redis: the URL, or the environment variable holding it (it may carry a password).
+    url: str | None = None
+    url_env: str | None = None
+    max_connections: int = Field(default=256, gt=0)
+
+    @model_validator(mode="after")
+    def _redis_url(self) -> StoreConfig:
+        if self.backend == "redis" and not (self.url or self.url_env):
+            raise ValueError("the redis store needs `url` or `url_env`")
+        return self
+
+
 class GatewayConfig(_Section):
     server: ServerConfig = ServerConfig()
+    store: StoreConfig = StoreConfig()
     dataflow: DataflowConfig = DataflowConfig()
     policies: PoliciesConfig = PoliciesConfig()
     models: list[ModelConfig] = Field(min_length=1)

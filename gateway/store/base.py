@@ -59,5 +59,8 @@ class Store(ABC):
         empty list means the wait ran out.
         """
 
+    async def check(self) -> None:  # noqa: B027 - optional: an in-process store is always there
+        """Raise StoreError if the store cannot be reached (called at start)."""
+
     async def close(self) -> None:  # noqa: B027 - optional: most backends hold nothing
         """Release connections; the default has none."""
