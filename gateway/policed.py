@@ -27,7 +27,7 @@ from gateway.exchange import Exchange
 from policies import confidence, refusal
 from policies.decisions import Blocked, Decision, Report
 from policies.inbound import InputOutcome, apply_guard, apply_pii, user_text
-from policies.outbound import OutputPolicies, answer_texts
+from policies.outbound import OutputPolicies
 from policies.runtime import Policies, Profile
 
 if TYPE_CHECKING:
@@ -121,7 +121,8 @@ class PolicedServe:
         policy = profile.uncertainty
         assert policy is not None
         data = outcome.data
-        answer, status, body = await self._ask(exchange, model, confidence.request_for(data, policy, self.proxy.chat))
+        probe = confidence.request_for(data, policy, self.proxy.chat)
+        answer, status, body = await self._ask(exchange, model, probe)
         if answer is None:
             return await self._relay_error(exchange, status, body)
         sampled = confidence.samples_wanted(data, policy)
@@ -129,17 +130,15 @@ class PolicedServe:
         if assessment.action == "escalate" and policy.escalate_to:
             outcome.report.add(assessment.decision())
             model = self.proxy.catalog.models[policy.escalate_to]
-            answer, status, body = await self._ask(exchange, model, confidence.request_for(data, policy,
-                                                                                            self.proxy.chat))
+            answer, status, body = await self._ask(exchange, model, probe)
             if answer is None:
                 return await self._relay_error(exchange, status, body)
             assessment = confidence.assess(answer, policy, self.proxy.chat, sampled=sampled, escalated=True)
         answer = confidence.apply(answer, assessment, policy, self.proxy.chat)
         outcome.report.add(assessment.decision())
         if output.active:
-            for holder, key, text in answer_texts(answer, self.proxy.chat):
-                holder[key] = await output.check(text)
-        if policy.annotate:
+            await output.check_answer(answer, self.proxy.chat)
+        if policy.annotate and assessment.confidence is not None:  # no logprobs: nothing to report
             exchange.reply_headers.append((b"x-semgate-confidence", b"%.3f" % assessment.confidence))
             answer["semgate"] = {"confidence": round(assessment.confidence, 4), "signal": assessment.signal,
                                  "action": assessment.action}

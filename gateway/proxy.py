@@ -72,7 +72,6 @@ class ProxyEndpoint:
         self.log_requests = log_requests
         self.dispatcher = Dispatcher(client, metrics, path)
         # Guard and uncertainty policies; None when none are configured (no cost per request).
-        self.policies = policies
         self.policed: PolicedServe | None = None
         if policies is not None:
             from gateway.policed import PolicedServe  # policy modules load only when policies are configured
@@ -124,9 +123,9 @@ class ProxyEndpoint:
         return data, body
 
     async def _serve(self, exchange: Exchange, data: dict[str, Any], body: bytes) -> int:
-        if self.policies is not None:
-            profile = self.policies.select(data["model"], exchange.scope)
-            if profile is not None and self.policed is not None:
+        if self.policed is not None:
+            profile = self.policed.policies.select(data["model"], exchange.scope)
+            if profile is not None:
                 return await self.policed.serve(exchange, data, body, profile)
         model, decision = self.resolve(data["model"], exchange, data)
         exchange.watch_disconnect()

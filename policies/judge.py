@@ -10,6 +10,7 @@ and counted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -56,12 +57,11 @@ class Judge:
         started = time.perf_counter()
         clipped = clip(text, self.spec.max_chars)
         context = clip(prompt, self.spec.max_chars) if prompt is not None else None
+        # An in-process guard computes without awaiting: nothing to time out, so no timer.
+        limit = contextlib.nullcontext() if self.guard.in_process else asyncio.timeout(self.spec.timeout_s)
         try:
-            if self.guard.in_process:  # computes without awaiting: nothing to time out, skip the timer
+            async with limit:
                 verdict = await self.guard.check(clipped, role=role, prompt=context)
-            else:
-                async with asyncio.timeout(self.spec.timeout_s):
-                    verdict = await self.guard.check(clipped, role=role, prompt=context)
         except TimeoutError:
             return self._failed("timeout", f"no verdict within {self.spec.timeout_s:g} s")
         except GuardError as exc:

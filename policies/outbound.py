@@ -62,11 +62,15 @@ class OutputPolicies:
     def stream(self) -> StreamFilter:
         return StreamFilter(self)
 
+    async def check_answer(self, answer: dict[str, Any], chat: bool) -> None:
+        """Every choice's text of a parsed answer through the policies, in place; raises Blocked."""
+        for holder, key, text in answer_texts(answer, chat):
+            holder[key] = await self.check(text)
+
     async def check_body(self, body: bytes, chat: bool) -> bytes:
         """A whole upstream answer (JSON bytes) through the policies; raises Blocked."""
         answer = orjson.loads(body)
-        for holder, key, text in answer_texts(answer, chat):
-            holder[key] = await self.check(text)
+        await self.check_answer(answer, chat)
         return orjson.dumps(answer)
 
     def sse(self, chat: bool) -> StreamPolicies:
@@ -113,7 +117,8 @@ class StreamFilter:
         out, self.pending = text[:cut], text[cut:]
         if out or (final and not self.judged_any):
             await self._judge(out)
-        self.released_tail = (self.released_tail + out)[-self._window :]
+        window = self._window  # 0 without guards: no context to keep
+        self.released_tail = (self.released_tail + out)[-window:] if window else ""
         return out
 
     @property

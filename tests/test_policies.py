@@ -23,6 +23,7 @@ from tests import support
 from tests.support import BackgroundLoop, PeerRequest, RunningGateway, ScriptedUpstream
 
 UNSURE = "unsure"  # in a prompt: the echo answers with low token logprobs
+NO_LOGPROBS = "nologprobs"  # in a prompt: the echo answers without logprobs, even when asked
 
 
 def _answer(request: dict[str, Any]) -> tuple[str, float]:
@@ -62,7 +63,8 @@ async def echo(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
         return
     n = body.get("n") or 1
     choices = [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
-                "logprobs": _logprobs(text, logprob) if body.get("logprobs") else None} for i in range(n)]
+                "logprobs": _logprobs(text, logprob) if body.get("logprobs") and NO_LOGPROBS not in text else None}
+               for i in range(n)]
     await support.respond(writer, 200, orjson.dumps({
         "id": "chatcmpl-echo", "object": "chat.completion", "created": 1, "model": body["model"], "choices": choices,
         "usage": {"prompt_tokens": 5, "completion_tokens": 5 * n, "total_tokens": 5 + 5 * n}}))
@@ -283,6 +285,12 @@ def test_an_unsure_answer_is_hedged_in_the_first_person(client: openai.OpenAI) -
     raw = ask(client, "hedge", f"Paris probably {UNSURE}")
     assert raw.parse().choices[0].message.content == f"I'm not sure, but paris probably {UNSURE}"
     assert float(raw.headers["x-semgate-confidence"]) < 0.5 and "uncertainty.confidence=hedge" in policy_header(raw)
+
+
+def test_an_answer_without_logprobs_passes_unchanged_and_unannotated(client: openai.OpenAI) -> None:
+    raw = ask(client, "hedge", f"Paris {NO_LOGPROBS}")
+    assert raw.parse().choices[0].message.content == f"Paris {NO_LOGPROBS}"
+    assert "x-semgate-confidence" not in raw.headers and "uncertainty.confidence=ok(none" in policy_header(raw)
 
 
 def test_an_unsure_answer_can_be_withheld(client: openai.OpenAI) -> None:
