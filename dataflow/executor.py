@@ -101,12 +101,18 @@ class Executor:
             session.watcher = asyncio.create_task(self._watch_demands(session))
         return session
 
-    async def owned(self, tenant: str, sid: str) -> Session:
-        """The session, when this replica runs it; NotFound / SessionElsewhere otherwise."""
+    async def _local(self, tenant: str, sid: str) -> Session | None:
+        """The session if this replica runs it, marked as used."""
         session = self.sessions.get((tenant, sid))
         if session is not None:
             session.last_used = self._clock()
             await session.state.touch()
+        return session
+
+    async def owned(self, tenant: str, sid: str) -> Session:
+        """The session, when this replica runs it; NotFound / SessionElsewhere otherwise."""
+        session = await self._local(tenant, sid)
+        if session is not None:
             return session
         if self.store.shared and await SessionState(self.store, tenant, sid, 0).record() is not None:
             raise SessionElsewhere(f"session {sid!r} is run by another gateway replica; send changes there")
@@ -155,9 +161,10 @@ class Executor:
         return graph_id, created
 
     async def cancel_graph(self, session: Session, graph_id: str) -> int:
-        calls = [call for call in session.graph.calls_of(graph_id) if call.status not in ENDED]
-        if not calls and not session.graph.calls_of(graph_id):
+        in_graph = session.graph.calls_of(graph_id)
+        if not in_graph:
             raise NotFound(f"graph {graph_id!r} does not exist")
+        calls = [call for call in in_graph if call.status not in ENDED]
         await self._cancel(session, calls, f"graph {graph_id!r} was cancelled")
         return len(calls)
 
@@ -233,10 +240,8 @@ class Executor:
                     return
 
     async def _lookup(self, tenant: str, sid: str, var_id: str) -> tuple[SessionState, dict[str, Any]]:
-        session = self.sessions.get((tenant, sid))
+        session = await self._local(tenant, sid)
         if session is not None:
-            session.last_used = self._clock()
-            await session.state.touch()
             var = session.graph.variables.get(var_id)
             if var is None:
                 raise NotFound(f"variable {var_id!r} does not exist in session {sid!r}")
