@@ -20,6 +20,7 @@ from prometheus_client import (
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 TTFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+ITL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5)
 
 
 class GatewayMetrics:
@@ -77,7 +78,51 @@ class GatewayMetrics:
             "semgate_guard_duration_seconds", "Time a guard took to judge one text.",
             ["guard"], buckets=LATENCY_BUCKETS, registry=r,
         )
+        self.inter_token = Histogram(
+            "semgate_inter_token_latency_seconds", "Streaming: time between consecutive chunks sent to the client.",
+            ["model"], buckets=ITL_BUCKETS, registry=r,
+        )
+        self.cache_lookups = Counter(
+            "semgate_cache_lookups", "Response-cache look-ups on routes that opted in, by result (hit, miss).",
+            ["model", "result"], registry=r,
+        )
+        self.limit_rejections = Counter(
+            "semgate_limit_rejections", "Requests refused by a tenant limit (rpm, tpm, budget, model).",
+            ["tenant", "limit"], registry=r,
+        )
+        self.tenant_tokens = Counter(
+            "semgate_tenant_tokens", "Tokens by tenant and direction (in = prompt, out = completion).",
+            ["tenant", "direction"], registry=r,
+        )
+        self.tenant_cost = Counter(
+            "semgate_tenant_cost_usd", "Spend in USD by tenant.", ["tenant"], registry=r,
+        )
+        self.store_errors = Counter(
+            "semgate_store_errors", "Store operations that failed or were skipped while it was down, by "
+            "operation and how the request went on (open: without it, closed: refused).",
+            ["op", "outcome"], registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
+
+    def inter_token_gap(self, model: str, seconds: float) -> None:
+        self._child(self.inter_token, model).observe(seconds)
+
+    def cache_lookup(self, model: str, hit: bool) -> None:
+        self._child(self.cache_lookups, model, "hit" if hit else "miss").inc()
+
+    def limit_rejected(self, tenant: str, limit: str) -> None:
+        self._child(self.limit_rejections, tenant, limit).inc()
+
+    def tenant_usage(self, tenant: str, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+        if prompt_tokens:
+            self._child(self.tenant_tokens, tenant, "in").inc(prompt_tokens)
+        if completion_tokens:
+            self._child(self.tenant_tokens, tenant, "out").inc(completion_tokens)
+        if cost_usd:
+            self._child(self.tenant_cost, tenant).inc(cost_usd)
+
+    def store_error(self, op: str, outcome: str) -> None:
+        self._child(self.store_errors, op, outcome).inc()
 
     def policy_decision(self, stage: str, policy: str, action: str) -> None:
         self._child(self.policy_decisions, stage, policy, action).inc()
