@@ -68,7 +68,7 @@ class Gateway:
         self.engines = EngineSet(config.models, base_dir or Path.cwd())
         # Guard and uncertainty policies; None when no profile applies to anything.
         self.policies = Policies(config.policies, self.metrics) if Policies.configured(config.policies) else None
-        self.health = HealthMonitor(self.routes, server.health_interval_s)
+        self.health = HealthMonitor(self.routes, server.health_interval_s, self.metrics)
         self._fast = {
             path: ProxyEndpoint(
                 path=path.removeprefix("/v1").encode(),

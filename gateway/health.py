@@ -2,7 +2,8 @@
 
 Any HTTP answer below 500 counts as alive (servers without `/health` answer
 404, which still proves they are up); refused connections, timeouts and 5xx
-mark the replica down until the next successful probe.
+mark the replica down until the next successful probe. Each check also
+sets the replicas' health and circuit-breaker gauges (semgate_upstream_*).
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from gateway.routes import ModelRoute
 from gateway.upstream.probe import get_status
 from router.replicas import Replica
+
+if TYPE_CHECKING:
+    from gateway.metrics import GatewayMetrics
 
 log = logging.getLogger("semgate.health")
 PROBE_TIMEOUT_S = 2.0
@@ -27,18 +32,21 @@ async def probe(replica: Replica, timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 
 class HealthMonitor:
-    def __init__(self, routes: dict[str, ModelRoute], interval: float) -> None:
+    def __init__(self, routes: dict[str, ModelRoute], interval: float, metrics: GatewayMetrics | None = None) -> None:
         self._routes = routes
         self._interval = interval
+        self._metrics = metrics
         self._task: asyncio.Task[None] | None = None
 
     async def check_all(self) -> None:
-        replicas = [r for route in self._routes.values() for r in route.replicas.replicas]
-        results = await asyncio.gather(*(probe(r) for r in replicas))
-        for replica, ok in zip(replicas, results):
+        replicas = [(name, r) for name, route in self._routes.items() for r in route.replicas.replicas]
+        results = await asyncio.gather(*(probe(r) for _, r in replicas))
+        for (model, replica), ok in zip(replicas, results):
             if ok != replica.healthy:
                 log.warning("replica %s is %s", replica.url, "healthy again" if ok else "down")
             replica.mark_healthy(ok)
+            if self._metrics is not None:
+                self._metrics.replica_state(model, replica.url, ok, replica.breaker.tripped)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="semgate-health")

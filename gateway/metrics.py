@@ -3,10 +3,21 @@
 Each gateway owns its registry (tests run several gateways in one process).
 Labelled children are cached: `labels()` takes a lock and hashes its label
 tuple, which is measurable at thousands of requests per second.
+
+With `semgate serve --workers N` (N > 1) prometheus_client runs in its
+multiprocess mode (gateway/workers.py sets PROMETHEUS_MULTIPROC_DIR before a
+worker imports it): every worker writes its values to files there, and
+/metrics, whichever worker answers it, aggregates all of them. Gauges say
+how: `livesum` for counts of things in flight, `livemostrecent` for a
+replica's health, `livemax` for an open breaker. `Gauge.set_function` cannot
+work across processes, so there the dataflow gauges are plain values that
+each worker refreshes from its executor (see `observe_dataflow`).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,11 +27,25 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 TTFT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 ITL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5)
+CONFIDENCE_BUCKETS = tuple(round(0.1 * i, 1) for i in range(1, 11))  # 0.1 .. 1.0
+# Multiprocess mode: how often each worker copies its dataflow gauges to the shared files.
+DATAFLOW_REFRESH_S = 1.0
+
+
+def multiprocess() -> bool:
+    """Whether prometheus_client writes to PROMETHEUS_MULTIPROC_DIR in this process.
+
+    Decided when prometheus_client was imported, so the value class is the
+    truth, not the environment variable (which the serving parent sets later).
+    """
+    return values.ValueClass is not values.MutexValue
 
 
 class GatewayMetrics:
@@ -49,6 +74,7 @@ class GatewayMetrics:
         )
         self.in_flight = Gauge(
             "semgate_requests_in_flight", "Requests being served now.", ["model"], registry=r,
+            multiprocess_mode="livesum",
         )
         self.client_disconnects = Counter(
             "semgate_client_disconnects", "Requests abandoned by their client; the upstream request was cancelled.",
@@ -102,7 +128,30 @@ class GatewayMetrics:
             "operation and how the request went on (open: without it, closed: refused).",
             ["op", "outcome"], registry=r,
         )
+        self.confidence = Histogram(
+            "semgate_confidence", "Uncertainty policy: the answer's estimated confidence (0-1), by answering model.",
+            ["model"], buckets=CONFIDENCE_BUCKETS, registry=r,
+        )
+        self.upstream_healthy = Gauge(
+            "semgate_upstream_healthy", "1 when the replica's last health probe answered, else 0.",
+            ["model", "replica"], registry=r, multiprocess_mode="livemostrecent",
+        )
+        self.breaker_open = Gauge(
+            "semgate_upstream_breaker_open", "1 while the replica's circuit breaker is open or half-open "
+            "(updated with each health check).", ["model", "replica"], registry=r, multiprocess_mode="livemax",
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
+        self._multiprocess = multiprocess()
+        self._refreshers: list[Callable[[], None]] = []
+        self._refresher: threading.Thread | None = None
+
+    def confidence_estimated(self, model: str, confidence: float) -> None:
+        self._child(self.confidence, model).observe(confidence)
+
+    def replica_state(self, model: str, replica: str, healthy: bool, breaker_open: bool) -> None:
+        """A health check's view of one replica (called per probe, not per request)."""
+        self._child(self.upstream_healthy, model, replica).set(1 if healthy else 0)
+        self._child(self.breaker_open, model, replica).set(1 if breaker_open else 0)
 
     def inter_token_gap(self, model: str, seconds: float) -> None:
         self._child(self.inter_token, model).observe(seconds)
@@ -135,13 +184,39 @@ class GatewayMetrics:
 
     def observe_dataflow(self, *, sessions: Callable[[], float], running: Callable[[], float],
                          queued: Callable[[], float]) -> None:
-        """Gauges read from the executor at scrape time: nothing to update per call."""
+        """Gauges read from the executor: nothing to update per call.
+
+        One process: read at scrape time (`set_function`). Multiprocess mode
+        (several workers): each worker copies its own values into the shared
+        files when it renders /metrics and every DATAFLOW_REFRESH_S from a
+        daemon thread, and the scrape sums the live workers' values; another
+        worker's part may be up to DATAFLOW_REFRESH_S old.
+        """
         for name, doc, read in (
             ("semgate_dataflow_sessions", "Dataflow sessions held by this replica.", sessions),
             ("semgate_dataflow_calls_running", "Dataflow calls in flight.", running),
             ("semgate_dataflow_calls_queued", "Dataflow calls ready but waiting for a slot.", queued),
         ):
-            Gauge(name, doc, registry=self.registry).set_function(read)
+            gauge = Gauge(name, doc, registry=self.registry, multiprocess_mode="livesum")
+            if not self._multiprocess:
+                gauge.set_function(read)
+                continue
+            self._refreshers.append(lambda gauge=gauge, read=read: gauge.set(read()))
+        if self._multiprocess and self._refresher is None:
+            self._refresher = threading.Thread(target=self._refresh_forever, daemon=True, name="semgate-metrics")
+            self._refresher.start()
+
+    def _refresh(self) -> None:
+        for refresh in self._refreshers:
+            try:
+                refresh()
+            except Exception:  # an executor mid-change: the next round reads it again
+                continue
+
+    def _refresh_forever(self) -> None:
+        while True:  # a daemon thread: it ends with its worker
+            time.sleep(DATAFLOW_REFRESH_S)
+            self._refresh()
 
     def dataflow_call(self, status: str) -> None:
         self._child(self.dataflow_calls, status).inc()
@@ -183,4 +258,9 @@ class GatewayMetrics:
         self._child(self.client_disconnects, model).inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self._multiprocess:
+            return generate_latest(self.registry)
+        self._refresh()
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # every worker's files, live and dead (counters keep their counts)
+        return generate_latest(registry)

@@ -127,6 +127,7 @@ class PolicedServe:
             return await self._relay_error(exchange, status, body)
         sampled = confidence.samples_wanted(data, policy)
         assessment = confidence.assess(answer, policy, self.proxy.chat, sampled=sampled)
+        self._observe(model, assessment)
         if assessment.action == "escalate" and policy.escalate_to:
             outcome.report.add(assessment.decision())
             model = self.proxy.catalog.models[policy.escalate_to]
@@ -134,6 +135,7 @@ class PolicedServe:
             if answer is None:
                 return await self._relay_error(exchange, status, body)
             assessment = confidence.assess(answer, policy, self.proxy.chat, sampled=sampled, escalated=True)
+            self._observe(model, assessment)
         answer = confidence.apply(answer, assessment, policy, self.proxy.chat)
         outcome.report.add(assessment.decision())
         if output.active:
@@ -144,6 +146,10 @@ class PolicedServe:
                                  "action": assessment.action}
         exchange.reply_headers += [(b"x-semgate-model", model.name.encode()), (b"x-semgate-route", b"policy")]
         return await self.proxy.reply_answer(exchange, cascade.as_client_asked(answer, data, data["model"]), data)
+
+    def _observe(self, model: ModelRoute, assessment: confidence.Assessment) -> None:
+        if assessment.confidence is not None:  # no logprobs: no estimate to count
+            self.proxy.metrics.confidence_estimated(model.name, assessment.confidence)
 
     async def _ask(self, exchange: Exchange, model: ModelRoute, probe: dict[str, Any]
                    ) -> tuple[dict[str, Any] | None, int, bytes]:
