@@ -62,6 +62,10 @@ def serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else config.server.port
     setup_logging(args.log_level)
     print(_banner(config, source, host, port), file=sys.stderr, flush=True)
+    if args.workers > 1:
+        from gateway.workers import serve_workers
+
+        return serve_workers(config, args.config, _project_dir(base_dir), host, port, args.log_level, args.workers)
     try:
         gateway = Gateway(config, base_dir=_project_dir(base_dir))
     except (StoreError, OSError, ValueError) as exc:  # a store URL or an artifact that is missing: one line
@@ -123,6 +127,13 @@ def engine_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="semgate", description="High-throughput LLM serving gateway.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -132,6 +143,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="bind address (default: config, else 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default: config, else 8080)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="gateway processes sharing the port (default 1); engines still start once")
     p.set_defaults(run=serve)
 
     p = commands.add_parser("check-config", help="validate a config file and exit")
