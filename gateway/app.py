@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from dataflow import api as dataflow_api
 from dataflow.executor import Executor
+from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
 from gateway.errors import GatewayError, error_body
@@ -32,8 +33,12 @@ from gateway.metrics import GatewayMetrics
 from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
-from gateway.store import Store, build_store
+from gateway.store import Store, StoreError, build_store
+from gateway.store.guarded import StoreGuard
+from gateway.tenants import admin as admin_api
+from gateway.tenants.access import Access
 from gateway.upstream import UpstreamClient
+from policies.config import PoliciesConfig
 from policies.guards.factory import build_guard
 from policies.runtime import Policies
 from router.strategies import Strategy, build_strategy
@@ -52,8 +57,14 @@ class Gateway:
         self.config = config
         self._owns_store = store is None
         self.store = store or build_store(config.store.backend, config.store.url, config.store.url_env,
-                                          config.store.max_connections)
+                                          config.store.max_connections, config.store.timeout_s)
         self.metrics = GatewayMetrics()
+        self.guard = StoreGuard(self.metrics, fail_open=config.store.on_error == "open",
+                                retry_after_s=config.store.retry_after_s)
+        # Tenants, keys, limits, budgets: only when authentication is on.
+        self.access = Access(config, self.store, self.metrics, self.guard) if config.auth_enabled else None
+        cached = {c.name: c.cache for c in [*config.models, *config.routes] if c.cache is not None}
+        self.cache = ResponseCache(self.store, self.guard, self.metrics, cached) if cached else None
         self.routes: dict[str, ModelRoute] = {}
         # Strategies are built now: a missing scorer artifact fails at start.
         self.strategies: dict[str, Strategy] = {r.name: build_strategy(r) for r in config.routes}
@@ -67,7 +78,8 @@ class Gateway:
         )
         self.engines = EngineSet(config.models, base_dir or Path.cwd())
         # Guard and uncertainty policies; None when no profile applies to anything.
-        self.policies = Policies(config.policies, self.metrics) if Policies.configured(config.policies) else None
+        policies = _with_tenant_profiles(config)
+        self.policies = Policies(policies, self.metrics) if Policies.configured(policies) else None
         self.health = HealthMonitor(self.routes, server.health_interval_s, self.metrics)
         self._fast = {
             path: ProxyEndpoint(
@@ -80,6 +92,8 @@ class Gateway:
                 max_body_bytes=server.max_body_bytes,
                 log_requests=server.access_log,
                 policies=self.policies,
+                access=self.access,
+                cache=self.cache,
             )
             for path, name, schema in ENDPOINTS
         }
@@ -91,6 +105,11 @@ class Gateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if self.access is not None:
+                refused = await self.access.authenticate(scope)
+                if refused is not None:
+                    await _reply_error(send, refused)
+                    return
             handler = self._fast.get(scope["path"])
             if handler is not None:
                 await handler(scope, receive, send)
@@ -127,6 +146,8 @@ class Gateway:
     async def shutdown(self) -> None:
         self._started = False
         await self.dataflow.stop()
+        if self.access is not None:
+            await self.access.drain()
         if self.policies is not None:
             await self.policies.close()
         await self.health.stop()
@@ -143,6 +164,21 @@ class Gateway:
             for name, route in self.routes.items()
         }
         return {"ready": any(m["ready"] for m in models.values()), "models": models}
+
+
+def _with_tenant_profiles(config: GatewayConfig) -> PoliciesConfig:
+    """The policies config with each tenant's `policy` added to its tenant map."""
+    chosen = {name: tenant.policy for name, tenant in config.tenants.items() if tenant.policy is not None}
+    if not chosen:
+        return config.policies
+    return config.policies.model_copy(update={"tenants": {**config.policies.tenants, **chosen}})
+
+
+async def _reply_error(send: Send, error: GatewayError) -> None:
+    body = error.body()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), *error.headers()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _error(status: int, message: str, type_: str, code: str) -> Response:
@@ -167,7 +203,14 @@ def build_api(gateway: Gateway) -> FastAPI:
 
     @api.exception_handler(GatewayError)
     async def gateway_error(_: Request, exc: GatewayError) -> Response:
-        return Response(exc.body(), status_code=exc.status, media_type="application/json")
+        headers = {name.decode(): value.decode() for name, value in exc.headers()}
+        return Response(exc.body(), status_code=exc.status, media_type="application/json", headers=headers)
+
+    @api.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> Response:
+        log.error("store failed: %s", exc)
+        return _error(503, "the gateway's shared store is unavailable; try again shortly", "service_unavailable",
+                      "store_unavailable")
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
@@ -191,18 +234,24 @@ def build_api(gateway: Gateway) -> FastAPI:
     async def metrics() -> Response:
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    def visible(request: Request, name: str) -> bool:
+        return gateway.access is None or gateway.access.allows(request.scope.get("semgate.tenant"), name)
+
     @api.get("/v1/models")
-    async def models() -> dict[str, Any]:
+    async def models(request: Request) -> dict[str, Any]:
         names = [m.name for m in gateway.config.models] + [r.name for r in gateway.config.routes]
+        names = [name for name in names if visible(request, name)]
         data = [{"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"} for name in names]
         return {"object": "list", "data": data}
 
     @api.get("/v1/models/{name:path}")
-    async def model(name: str) -> Response:
-        if name not in gateway.routes and name not in gateway.strategies:
+    async def model(request: Request, name: str) -> Response:
+        if (name not in gateway.routes and name not in gateway.strategies) or not visible(request, name):
             return _error(404, f"model {name!r} does not exist", "invalid_request_error", "model_not_found")
         body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
         return JSONResponse(body)
 
     dataflow_api.mount(api, gateway.dataflow, gateway.config.server.max_body_bytes)
+    if gateway.access is not None:
+        admin_api.mount(api, gateway.access)
     return api

@@ -12,14 +12,14 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from gateway.sections import PositiveFloat, Section
+from gateway.tenants.config import AuthConfig, TenantConfig, TenantName
 from policies.config import PoliciesConfig
 
 MiB = 1024 * 1024
@@ -29,11 +29,7 @@ class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-PositiveFloat = Annotated[float, Field(gt=0)]
+_Section = Section
 
 
 class SimEngineConfig(_Section):
@@ -72,6 +68,14 @@ class VLLMEngineConfig(_Section):
     env: dict[str, str] = {}
     startup_timeout_s: PositiveFloat = 600.0
     max_restarts: int = Field(default=5, ge=0)
+
+
+class CacheConfig(_Section):
+    """Exact-match response cache for one model or route (opt-in; gateway/cache.py)."""
+
+    ttl_s: PositiveFloat = 300.0
+    # Answers larger than this are not kept.
+    max_bytes: int = Field(default=256 * 1024, gt=0)
 
 
 class BalancerConfig(_Section):
@@ -122,6 +126,7 @@ class ModelConfig(_Section):
     fallbacks: list[str] = []
     balancer: BalancerConfig = BalancerConfig()
     retry: RetryConfig = RetryConfig()
+    cache: CacheConfig | None = None
     sim: SimEngineConfig | None = None
     vllm: VLLMEngineConfig | None = None
 
@@ -165,6 +170,7 @@ class RouteRule(_Section):
 
 class RulesRoute(_Section):
     name: str = Field(min_length=1)
+    cache: CacheConfig | None = None
     strategy: Literal["rules"]
     rules: list[RouteRule] = []
     default: str
@@ -172,6 +178,7 @@ class RulesRoute(_Section):
 
 class LearnedRoute(_Section):
     name: str = Field(min_length=1)
+    cache: CacheConfig | None = None
     strategy: Literal["learned"]
     weak: str
     strong: str
@@ -183,6 +190,7 @@ class LearnedRoute(_Section):
 
 class CascadeRoute(_Section):
     name: str = Field(min_length=1)
+    cache: CacheConfig | None = None
     strategy: Literal["cascade"]
     weak: str
     strong: str
@@ -240,6 +248,16 @@ class StoreConfig(_Section):
     url: str | None = None
     url_env: str | None = None
     max_connections: int = Field(default=256, gt=0)
+    # One command's limit (connect, reply, a free connection): a Redis that stopped
+    # answering delays a request this long at most, never hangs it.
+    timeout_s: PositiveFloat = 0.5
+    # When the store fails, limits, budgets, usage and the response cache either
+    # let requests through without them ("open") or refuse them with 503 ("closed").
+    # Authentication never fails open: an unknown key is refused either way.
+    on_error: Literal["open", "closed"] = "open"
+    # After a failure, the store is skipped for this long (requests go on per
+    # on_error at once instead of each waiting out timeout_s).
+    retry_after_s: PositiveFloat = 2.0
 
     @model_validator(mode="after")
     def _redis_url(self) -> StoreConfig:
@@ -255,6 +273,13 @@ class GatewayConfig(_Section):
     policies: PoliciesConfig = PoliciesConfig()
     models: list[ModelConfig] = Field(min_length=1)
     routes: list[RouteConfig] = []
+    # Authentication is on when either is present (docs/tenants.md).
+    auth: AuthConfig | None = None
+    tenants: dict[TenantName, TenantConfig] = {}
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth is not None or bool(self.tenants)
 
     @model_validator(mode="after")
     def _check_names(self) -> GatewayConfig:
@@ -271,7 +296,21 @@ class GatewayConfig(_Section):
             _known(models, targets, f"route {route.name!r}")
         for where, name in self.policies.models_named():
             _known(models, [name], where)
+        self._check_tenants(seen)
         return self
+
+    def _check_tenants(self, names: set[str]) -> None:
+        if self.auth is not None and not self.tenants:
+            raise ValueError("auth needs at least one tenant under `tenants` (keys belong to a tenant)")
+        hashes: set[str] = set()
+        for tenant, settings in self.tenants.items():
+            _known(names, settings.models or [], f"tenants.{tenant}.models")
+            if settings.policy not in (None, "none") and settings.policy not in self.policies.profiles:
+                raise ValueError(f"tenants.{tenant}.policy names unknown profile {settings.policy!r}")
+            for value in settings.key_hashes:
+                if value in hashes:
+                    raise ValueError(f"tenants.{tenant}: a key hash is listed twice")
+                hashes.add(value)
 
 
 def _route_targets(route: RulesRoute | LearnedRoute | CascadeRoute) -> list[str]:

@@ -25,6 +25,10 @@ class GatewayError(Exception):
     def body(self) -> bytes:
         return error_body(self.message, self.type, self.code, self.param)
 
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """Extra reply headers (retry-after, www-authenticate); none by default."""
+        return []
+
 
 def error_body(message: str, type_: str, code: str | int | None, param: str | None = None) -> bytes:
     return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
@@ -65,6 +69,53 @@ class PayloadTooLarge(GatewayError):
     status = 413
     type = "invalid_request_error"
     code = "payload_too_large"
+
+
+class AuthenticationFailed(GatewayError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"www-authenticate", b"Bearer")]
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    type = "invalid_request_error"
+    code = "permission_denied"
+
+
+class _Retryable(GatewayError):
+    """A refusal the client may retry after `retry_after_s` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: float, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        # Whole seconds, rounded up: "retry-after: 0" would invite an immediate retry.
+        return [(b"retry-after", b"%d" % max(1, -int(-self.retry_after_s // 1)))]
+
+
+class RateLimited(_Retryable):
+    type = "rate_limit_error"  # OpenAI's type and code for RPM/TPM limits
+    code = "rate_limit_exceeded"
+
+
+class BudgetExceeded(_Retryable):
+    type = "insufficient_quota"  # what OpenAI answers when a quota is used up
+    code = "budget_exceeded"
+
+
+class StoreUnavailable(GatewayError):
+    """The shared store is down and the configuration says to refuse rather than go on."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "store_unavailable"
 
 
 # --- the upstream's fault ---------------------------------------------------

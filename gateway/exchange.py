@@ -37,7 +37,7 @@ class Exchange:
     """One client request/response: body reading, replies, disconnect watch."""
 
     __slots__ = ("scope", "receive", "_send", "started", "request_id", "disconnected", "_done", "_streaming", "_task",
-                 "_content_length", "reply_headers", "before_reply")
+                 "_content_length", "reply_headers", "before_reply", "cache_entry")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -61,6 +61,8 @@ class Exchange:
         # Run once before the first byte of any reply goes out (policies: add their
         # header; hold output until a speculative guard allows it).
         self.before_reply: Callable[[], Awaitable[None]] | None = None
+        # (public model name, cache key) when a whole answer to this request should be cached.
+        self.cache_entry: tuple[str, str] | None = None
 
     def header(self, name: bytes) -> bytes | None:
         return find_header(self.scope["headers"], name)
@@ -113,17 +115,20 @@ class Exchange:
         assert hook is not None
         await hook()
 
-    async def reply(self, status: int, body: bytes, content_type: bytes = JSON) -> None:
+    async def reply(self, status: int, body: bytes, content_type: bytes = JSON,
+                    extra: list[tuple[bytes, bytes]] | None = None) -> None:
         if self.before_reply is not None:
             await self._run_before_reply()
         self._done = True
         headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *self.reply_headers]
+        if extra:
+            headers += extra
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": body})
 
     async def reply_error(self, exc: GatewayError) -> None:
         if not self.disconnected:
-            await self.reply(exc.status, exc.body())
+            await self.reply(exc.status, exc.body(), JSON, exc.headers())
 
     async def fail(self, exc: GatewayError) -> None:
         """Report an error whether or not the reply has begun."""

@@ -157,7 +157,7 @@ class PolicedServe:
         if status != 200:
             return None, status, body
         answer = orjson.loads(body)
-        self.proxy._add_usage(model, answer.get("usage") or {})
+        self.proxy.add_usage(exchange, model, answer.get("usage") or {})
         return answer, status, body
 
     async def _relay_error(self, exchange: Exchange, status: int, body: bytes) -> int:

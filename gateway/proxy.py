@@ -21,6 +21,7 @@ import orjson
 from pydantic import BaseModel
 
 from gateway import cascade
+from gateway.cache import request_key
 from gateway.config import ModelConfig
 from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
 from gateway.errors import ClientDisconnected, GatewayError, InvalidJSON, MethodNotAllowed, ModelNotFound, UpstreamError
@@ -30,13 +31,16 @@ from gateway.metrics import GatewayMetrics
 from gateway.protocol import validate
 from gateway.routes import ModelRoute
 from gateway.streaming import SSEUsageTap, error_event
+from gateway.tenancy import tenant_of
 from gateway.upstream import UpstreamClient
 from policies.decisions import Blocked
 from router.catalog import refit
 from router.strategies import Decision, RouteContext, Strategy
 
 if TYPE_CHECKING:
+    from gateway.cache import ResponseCache
     from gateway.policed import PolicedServe
+    from gateway.tenants.access import Access
     from policies.outbound import OutputPolicies
     from policies.runtime import Policies
 
@@ -61,7 +65,7 @@ class ProxyEndpoint:
     def __init__(
         self, *, path: bytes, endpoint: str, schema: type[BaseModel], catalog: Catalog,
         client: UpstreamClient, metrics: GatewayMetrics, max_body_bytes: int, log_requests: bool,
-        policies: Policies | None = None,
+        policies: Policies | None = None, access: Access | None = None, cache: ResponseCache | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.chat = endpoint == "chat"
@@ -71,6 +75,8 @@ class ProxyEndpoint:
         self.max_body_bytes = max_body_bytes
         self.log_requests = log_requests
         self.dispatcher = Dispatcher(client, metrics, path)
+        self.access = access  # tenants' model access, limits and budgets; None when auth is off
+        self.cache = cache  # None when no model or route opted in
         # Guard and uncertainty policies; None when none are configured (no cost per request).
         self.policed: PolicedServe | None = None
         if policies is not None:
@@ -123,16 +129,43 @@ class ProxyEndpoint:
         return data, body
 
     async def _serve(self, exchange: Exchange, data: dict[str, Any], body: bytes) -> int:
+        if self.access is not None:
+            await self.access.admit(exchange.scope, data["model"])
         if self.policed is not None:
             profile = self.policed.policies.select(data["model"], exchange.scope)
             if profile is not None:
                 return await self.policed.serve(exchange, data, body, profile)
+        if self.cache is not None and self.cache.enabled(data["model"]) and await self._from_cache(exchange, data):
+            return 200
         model, decision = self.resolve(data["model"], exchange, data)
         exchange.watch_disconnect()
         if decision is not None and decision.escalate_to is not None:
             return await self._cascade(exchange, data, model, decision)
         route_header = DIRECT if decision is None else decision.reason.encode()
         return await self._forward(exchange, data, body, model, route_header)
+
+    async def _from_cache(self, exchange: Exchange, data: dict[str, Any]) -> bool:
+        """Answer from the response cache if it holds this request; else remember where to store the answer."""
+        assert self.cache is not None
+        name = data["model"]
+        key = request_key(tenant_of(exchange.scope), self.endpoint, name, data)
+        found = await self.cache.get(name, key)
+        if found is None:
+            exchange.reply_headers.append((b"x-semgate-cache", b"miss"))
+            exchange.cache_entry = (name, key)
+            return False
+        model, body = found
+        exchange.reply_headers += [(b"x-semgate-cache", b"hit"), (b"x-semgate-model", model.encode())]
+        if data.get("stream"):
+            await self.reply_answer(exchange, orjson.loads(body), data)
+        else:
+            await exchange.reply(200, body, JSON)
+        return True
+
+    async def _fill_cache(self, exchange: Exchange, model: str, body: bytes) -> None:
+        if exchange.cache_entry is not None and self.cache is not None:
+            name, key = exchange.cache_entry
+            await self.cache.put(name, key, model, body)
 
     def resolve(self, name: str, exchange: Exchange, data: dict[str, Any]) -> tuple[ModelRoute, Decision | None]:
         """The model a public name stands for: itself, or a route strategy's choice."""
@@ -188,12 +221,14 @@ class ProxyEndpoint:
         route, reply = attempt.route, attempt.reply
         body = await reply.read()
         if reply.status == 200:
-            self._count_usage(route, body)
+            self._count_usage(exchange, route, body)
             if output is not None:
                 body = await output.check_body(body, self.chat)
             if route.rename_response is not None:
                 body = body.replace(*route.rename_response)
             await exchange.reply(200, body, find_header(reply.headers, b"content-type") or JSON)
+            if output is None:
+                await self._fill_cache(exchange, route.name, body)
             return
         if reply.status >= 500:
             self.metrics.upstream_error(route.name, "status_5xx")
@@ -208,6 +243,7 @@ class ProxyEndpoint:
         events = None if output is None else output.sse(self.chat)
         await exchange.start_stream()
         first = True
+        last = 0.0
         try:
             async for chunk in attempt.reply.iter_chunks():
                 out = tap.feed(chunk)
@@ -219,9 +255,13 @@ class ProxyEndpoint:
                         attempt.reply.abort()
                         return True
                 if out:
+                    now = time.perf_counter()
                     if first:
                         first = False
-                        self.metrics.first_token(route.name, time.perf_counter() - exchange.started)
+                        self.metrics.first_token(route.name, now - exchange.started)
+                    else:
+                        self.metrics.inter_token_gap(route.name, now - last)
+                    last = now
                     await exchange.stream(out)
             rest = tap.flush()
             if events is not None:
@@ -235,7 +275,7 @@ class ProxyEndpoint:
             return False
         await exchange.end_stream()
         if tap.usage is not None:
-            self._add_usage(route, tap.usage)
+            self.add_usage(exchange, route, tap.usage)
         return True
 
     async def _cascade(self, exchange: Exchange, data: dict[str, Any], weak: ModelRoute, decision: Decision) -> int:
@@ -246,7 +286,7 @@ class ProxyEndpoint:
             self.metrics.decision(data["model"], decision.escalate_to, "escalated")
             strong = self.catalog.models[decision.escalate_to]
             return await self._forward(exchange, data, b"", strong, f"cascade: escalated, {why}".encode())
-        self._add_usage(weak, answer.get("usage") or {})
+        self.add_usage(exchange, weak, answer.get("usage") or {})
         exchange.reply_headers += [(b"x-semgate-model", weak.name.encode()),
                                    (b"x-semgate-route", f"cascade: weak answer kept, {why}".encode())]
         return await self.reply_answer(exchange, cascade.as_client_asked(answer, data, weak.name), data)
@@ -273,22 +313,28 @@ class ProxyEndpoint:
             await exchange.stream(cascade.as_sse(answer, self.chat, include_usage))
             await exchange.end_stream()
         else:
-            await exchange.reply(200, orjson.dumps(answer), JSON)
+            body = orjson.dumps(answer)
+            await exchange.reply(200, body, JSON)
+            await self._fill_cache(exchange, str(answer.get("model") or data["model"]), body)
         return 200
 
-    def _count_usage(self, route: ModelRoute, body: bytes) -> None:
+    def _count_usage(self, exchange: Exchange, route: ModelRoute, body: bytes) -> None:
         try:
             usage = orjson.loads(body).get("usage")
         except (orjson.JSONDecodeError, AttributeError):
             return
         if isinstance(usage, dict):
-            self._add_usage(route, usage)
+            self.add_usage(exchange, route, usage)
 
-    def _add_usage(self, route: ModelRoute, usage: dict[str, Any]) -> None:
+    def add_usage(self, exchange: Exchange, route: ModelRoute, usage: dict[str, Any]) -> None:
+        """Count what the upstream reported: metrics, and the tenant's limits, budgets and usage."""
         prompt, completion = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
         config = route.config
         cost = (prompt * config.input_cost_per_mtok + completion * config.output_cost_per_mtok) / 1e6
         self.metrics.usage(route.name, prompt, completion, cost)
+        if self.access is not None:
+            self.access.account(exchange.scope, route.name, prompt, completion, cost)
+
 
 
 def _body_builder(data: dict[str, Any], body: bytes, modified: bool) -> Callable[[ModelRoute], bytes]:

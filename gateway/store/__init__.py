@@ -8,13 +8,14 @@ it through Redis without the callers changing.
 
 import os
 
-from gateway.store.base import Store, StoreError
+from gateway.store.base import Meter, Store, StoreError
 from gateway.store.memory import MemoryStore
 
-__all__ = ["MemoryStore", "Store", "StoreError", "build_store"]
+__all__ = ["MemoryStore", "Meter", "Store", "StoreError", "build_store"]
 
 
-def build_store(backend: str, url: str | None = None, url_env: str | None = None, max_connections: int = 256) -> Store:
+def build_store(backend: str, url: str | None = None, url_env: str | None = None, max_connections: int = 256,
+                timeout_s: float = 0.5) -> Store:
     """The configured store; Redis is imported only when configured."""
     if backend == "memory":
         return MemoryStore()
@@ -23,4 +24,4 @@ def build_store(backend: str, url: str | None = None, url_env: str | None = None
     address = url or os.environ.get(url_env or "")
     if not address:
         raise StoreError(f"the redis store's URL is not set (environment variable {url_env!r} is empty)")
-    return RedisStore(address, max_connections=max_connections)
+    return RedisStore(address, max_connections=max_connections, timeout_s=timeout_s)

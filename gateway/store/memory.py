@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from gateway.store.base import Store
+from gateway.store.base import Meter, Store, Takes, admits
 
 
 class _Stream:
@@ -39,6 +39,8 @@ class MemoryStore(Store):
         self._values: dict[str, bytes] = {}
         self._streams: dict[str, _Stream] = {}
         self._creation: dict[str, _Awaited] = {}
+        self._hashes: dict[str, dict[str, bytes]] = {}
+        self._meters: dict[str, tuple[float, float]] = {}  # key -> (used, when)
         self._expiry: dict[str, float] = {}
         self._sweep_every = sweep_every
         self._writes = 0
@@ -50,14 +52,15 @@ class MemoryStore(Store):
         if deadline is not None and deadline <= self._clock():
             self._drop(key)
             return False
-        return key in self._values or key in self._streams
+        return key in self._values or key in self._streams or key in self._hashes or key in self._meters
 
     def _drop(self, key: str) -> bool:
         self._expiry.pop(key, None)
         stream = self._streams.pop(key, None)
         if stream is not None:
             stream.changed.set()  # wake readers: the stream is gone
-        return self._values.pop(key, None) is not None or stream is not None
+        found = [self._values.pop(key, None), self._hashes.pop(key, None), self._meters.pop(key, None)]
+        return stream is not None or any(item is not None for item in found)
 
     def _touch(self, key: str, ttl_s: float | None) -> None:
         if ttl_s is not None:
@@ -148,3 +151,54 @@ class MemoryStore(Store):
             waiting.readers -= 1
             if waiting.readers <= 0:
                 del self._creation[stream]
+
+    # ---- meters ------------------------------------------------------------
+
+    def _used(self, meter: Meter, now: float) -> float:
+        used, when = self._meters.get(meter.key, (0.0, now)) if self._alive(meter.key) else (0.0, now)
+        return max(0.0, used - (now - when) * meter.rate)
+
+    async def take(self, takes: Takes) -> tuple[int, float] | None:
+        now = self._clock()
+        levels = [self._used(meter, now) for meter, _ in takes]
+        for index, ((meter, amount), used) in enumerate(zip(takes, levels)):
+            if not admits(meter, used, amount):
+                return index, meter.wait_s(used, amount)
+        self._add(takes, levels, now)
+        return None
+
+    async def charge(self, takes: Takes) -> None:
+        now = self._clock()
+        self._add(takes, [self._used(meter, now) for meter, _ in takes], now)
+
+    def _add(self, takes: Takes, levels: list[float], now: float) -> None:
+        for (meter, amount), used in zip(takes, levels):
+            self._meters[meter.key] = (used + amount, now)
+            self._touch(meter.key, meter.ttl_s)
+
+    async def used(self, meters: Sequence[Meter]) -> list[float]:
+        now = self._clock()
+        return [self._used(meter, now) for meter in meters]
+
+    # ---- hashes ------------------------------------------------------------
+
+    def _hash(self, key: str) -> dict[str, bytes]:
+        self._alive(key)  # drops it if expired
+        return self._hashes.setdefault(key, {})
+
+    async def add_counts(self, key: str, counts: Mapping[str, int], *, ttl_s: float | None = None) -> None:
+        fields = self._hash(key)
+        for name, amount in counts.items():
+            fields[name] = b"%d" % (int(fields.get(name, b"0")) + amount)
+        self._touch(key, ttl_s)
+
+    async def hash_get(self, key: str) -> dict[str, bytes]:
+        return dict(self._hashes.get(key, {})) if self._alive(key) else {}
+
+    async def hash_set(self, key: str, field: str, value: bytes) -> None:
+        self._hash(key)[field] = value
+        self._touch(key, None)
+
+    async def hash_delete(self, key: str, field: str) -> bool:
+        fields = self._hashes.get(key) if self._alive(key) else None
+        return fields is not None and fields.pop(field, None) is not None

@@ -8,14 +8,49 @@ Stream cursors are Redis stream ids.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from gateway.store.base import Store, StoreError
+from gateway.store.base import Meter, Store, StoreError, Takes
 
 _FIELD = b"v"  # the one field of a stream entry
+
+# Meters, atomically: drain each by its rate since its last use (Redis' own
+# clock, so replicas with skewed clocks agree), then in "take" mode refuse
+# unless every one admits its amount, else add them all. ARGV: mode, then
+# capacity, rate, amount, ttl_ms per key. Keys share a {hash tag} per tenant,
+# so the script also runs on a Redis Cluster.
+_METERS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local mode = ARGV[1]
+local used = {}
+for i, key in ipairs(KEYS) do
+  local b = 2 + (i - 1) * 4
+  local cap, rate, amount = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local v = redis.call('HMGET', key, 'u', 't')
+  local u = math.max(0, (tonumber(v[1]) or 0) - (now - (tonumber(v[2]) or now)) * rate)
+  used[i] = u
+  if mode == 'take' then
+    local fits = (amount > 0 and u + amount <= cap) or (amount <= 0 and u < cap)
+    if not fits then return {i, tostring(u)} end
+  end
+end
+if mode == 'peek' then
+  local out = {}
+  for i = 1, #KEYS do out[i] = tostring(used[i]) end
+  return out
+end
+for i, key in ipairs(KEYS) do
+  local b = 2 + (i - 1) * 4
+  redis.call('HSET', key, 'u', tostring(used[i] + tonumber(ARGV[b + 2])), 't', tostring(now))
+  redis.call('PEXPIRE', key, ARGV[b + 3])
+end
+return {0, '0'}
+"""
 
 
 def _ms(seconds: float) -> int:
@@ -25,11 +60,23 @@ def _ms(seconds: float) -> int:
 class RedisStore(Store):
     shared = True
 
-    def __init__(self, url: str, *, max_connections: int = 256) -> None:
-        # A blocking stream read holds a connection while it waits: past
-        # max_connections, callers queue for one instead of failing.
-        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None)
+    def __init__(self, url: str, *, max_connections: int = 256, timeout_s: float = 1.0) -> None:
+        # Every command but a blocking read gives up after timeout_s (connect,
+        # reply, or waiting for a free connection): a Redis that stopped
+        # answering costs a request that long, never a hang.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=timeout_s,
+            socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+        )
         self._redis = aioredis.Redis(connection_pool=pool)
+        # Blocking stream reads hold their connection while they wait, so they
+        # get a pool of their own: waiting readers never starve the hot path.
+        waiting = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=None, socket_connect_timeout=timeout_s,
+        )
+        self._waiting = aioredis.Redis(connection_pool=waiting)
+        self._timeout_s = timeout_s
+        self._meters = self._redis.register_script(_METERS)
 
     async def check(self) -> None:
         try:
@@ -99,14 +146,78 @@ class RedisStore(Store):
 
     async def read(self, stream: str, after: str | None = None, *, wait_s: float = 0.0) -> list[tuple[str, bytes]]:
         try:
-            found = await self._redis.xread({stream: after or "0-0"}, block=_ms(wait_s) if wait_s > 0 else None)
-        except RedisError as exc:
-            raise StoreError(f"redis XREAD failed: {exc}") from exc
+            if wait_s > 0:
+                # The socket has no timeout here (the wait may be long): bound it ourselves.
+                found = await asyncio.wait_for(
+                    self._waiting.xread({stream: after or "0-0"}, block=_ms(wait_s)), wait_s + self._timeout_s + 1,
+                )
+            else:
+                found = await self._redis.xread({stream: after or "0-0"})
+        except (RedisError, TimeoutError) as exc:
+            raise StoreError(f"redis XREAD failed: {exc!r}") from exc
         if not found:
             return []
         _, entries = found[0]
         return [(cursor.decode() if isinstance(cursor, bytes) else str(cursor), fields[_FIELD])
                 for cursor, fields in entries]
 
+    async def _run_meters(self, mode: str, takes: Takes) -> list[bytes | int]:
+        args: list[str | float | int] = [mode]
+        for meter, amount in takes:
+            args += [repr(meter.capacity), repr(meter.rate), repr(amount), _ms(meter.ttl_s)]
+        try:
+            return list(await self._meters(keys=[meter.key for meter, _ in takes], args=args))
+        except RedisError as exc:
+            raise StoreError(f"redis meter script failed: {exc}") from exc
+
+    async def take(self, takes: Takes) -> tuple[int, float] | None:
+        if not takes:
+            return None
+        index, used = await self._run_meters("take", takes)
+        if not index:
+            return None
+        meter, amount = takes[int(index) - 1]
+        return int(index) - 1, meter.wait_s(float(used), amount)
+
+    async def charge(self, takes: Takes) -> None:
+        if takes:
+            await self._run_meters("charge", takes)
+
+    async def used(self, meters: Sequence[Meter]) -> list[float]:
+        if not meters:
+            return []
+        return [float(value) for value in await self._run_meters("peek", [(meter, 0.0) for meter in meters])]
+
+    async def add_counts(self, key: str, counts: Mapping[str, int], *, ttl_s: float | None = None) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for name, amount in counts.items():
+                    pipe.hincrby(key, name, amount)
+                if ttl_s is not None:
+                    pipe.pexpire(key, _ms(ttl_s))
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis HINCRBY failed: {exc}") from exc
+
+    async def hash_get(self, key: str) -> dict[str, bytes]:
+        try:
+            fields = await self._redis.hgetall(key)
+        except RedisError as exc:
+            raise StoreError(f"redis HGETALL failed: {exc}") from exc
+        return {name.decode(): value for name, value in fields.items()}
+
+    async def hash_set(self, key: str, field: str, value: bytes) -> None:
+        try:
+            await self._redis.hset(key, field, value)
+        except RedisError as exc:
+            raise StoreError(f"redis HSET failed: {exc}") from exc
+
+    async def hash_delete(self, key: str, field: str) -> bool:
+        try:
+            return bool(await self._redis.hdel(key, field))
+        except RedisError as exc:
+            raise StoreError(f"redis HDEL failed: {exc}") from exc
+
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._waiting.aclose()

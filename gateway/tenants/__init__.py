@@ -1,0 +1,1 @@
+"""API keys, tenants, their limits and budgets, and the admin API."""

@@ -1,0 +1,103 @@
+"""API keys: created once, shown once, stored only as hashes.
+
+A key is 32 random bytes (`sk-sg-…`), so a plain SHA-256 is the right hash:
+there is nothing to brute-force, and a per-request lookup must be cheap.
+The store keeps, per key hash, the record a request is authenticated with,
+and an index of every key's record (for listing and revoking by id).
+Replicas cache what they read for `cache_s`: a key revoked elsewhere stops
+working here within that time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from gateway.errors import StoreUnavailable
+from gateway.store import Store, StoreError
+
+PREFIX = "sk-sg-"
+INDEX = "semgate:keys"
+NEGATIVE_CACHE_S = 1.0  # unknown keys: re-read soon (a key just created elsewhere works within a second)
+MAX_CACHED = 10_000
+
+
+def hash_key(key: bytes) -> str:
+    return "sha256:" + hashlib.sha256(key).hexdigest()
+
+
+def _lookup(key_hash: str) -> str:
+    return f"semgate:key:{key_hash}"
+
+
+class KeyRing:
+    def __init__(
+        self, store: Store, static: Mapping[str, str], *, cache_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._static = dict(static)  # key hash -> tenant, from the config
+        self._cache_s = cache_s
+        self._clock = clock
+        self._cache: dict[str, tuple[str | None, float]] = {}  # key hash -> (tenant or None, until)
+
+    async def tenant_of(self, key: bytes) -> str | None:
+        """The key's tenant, or None for an unknown or revoked key."""
+        key_hash = hash_key(key)
+        static = self._static.get(key_hash)
+        if static is not None:
+            return static
+        cached = self._cache.get(key_hash)
+        now = self._clock()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            raw = await self._store.get(_lookup(key_hash))
+        except StoreError:
+            if cached is not None and cached[0] is not None:
+                return cached[0]  # known before the outage: keep serving it
+            raise StoreUnavailable("cannot check the API key: the gateway's store is unavailable") from None
+        tenant = orjson.loads(raw)["tenant"] if raw is not None else None
+        if len(self._cache) >= MAX_CACHED:
+            self._cache.clear()  # crude but bounded: garbage keys cannot grow it without limit
+        self._cache[key_hash] = (tenant, now + (self._cache_s if tenant is not None else min(self._cache_s, NEGATIVE_CACHE_S)))
+        return tenant
+
+    async def create(self, tenant: str, name: str = "") -> tuple[str, dict[str, Any]]:
+        """A new key for the tenant: (the plain key, to show once; its record)."""
+        plain = PREFIX + secrets.token_urlsafe(32)
+        key_hash = hash_key(plain.encode())
+        record = {
+            "id": "key_" + secrets.token_hex(8), "object": "api_key", "tenant": tenant, "name": name,
+            "created": int(time.time()), "hint": plain[:8] + "…" + plain[-4:], "revoked": None,
+        }
+        await self._store.set(_lookup(key_hash), orjson.dumps(record))
+        await self._store.hash_set(INDEX, record["id"], orjson.dumps({**record, "hash": key_hash}))
+        return plain, record
+
+    async def list(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        records = [orjson.loads(raw) for raw in (await self._store.hash_get(INDEX)).values()]
+        records = [_public(r) for r in records if tenant is None or r["tenant"] == tenant]
+        return sorted(records, key=lambda r: (r["created"], r["id"]))
+
+    async def revoke(self, key_id: str) -> dict[str, Any] | None:
+        """Mark the key revoked (it stays listed); None if there is no such key."""
+        raw = (await self._store.hash_get(INDEX)).get(key_id)
+        if raw is None:
+            return None
+        record = orjson.loads(raw)
+        await self._store.delete(_lookup(record["hash"]))
+        self._cache.pop(record["hash"], None)
+        if record["revoked"] is None:
+            record["revoked"] = int(time.time())
+            await self._store.hash_set(INDEX, key_id, orjson.dumps(record))
+        return _public(record)
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in record.items() if name != "hash"}
