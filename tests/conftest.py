@@ -65,3 +65,11 @@ def client(gw: RunningGateway) -> openai.OpenAI:
 @pytest.fixture
 def aclient(gw: RunningGateway) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=gw.base_url, api_key="unused", max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free port for the whole run (tests flush what they use)."""
+    server = support.RedisServer.start()
+    yield server.url
+    server.stop()

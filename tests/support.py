@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -256,3 +259,42 @@ async def slow_stream(request: PeerRequest, writer: asyncio.StreamWriter) -> Non
 async def unavailable_503(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
     body = b'{"error":{"message":"overloaded","type":"ServiceUnavailable","param":null,"code":503}}'
     await respond(writer, 503, body)
+
+
+# --- a real redis-server ------------------------------------------------------
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process on a free port, without persistence."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def start(cls, port: int | None = None) -> RedisServer:
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (scripts/setup-system.sh installs it)")
+        if port is None:
+            sock = free_socket()
+            port = sock.getsockname()[1]
+            sock.close()
+        process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        return cls(process, port)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)

@@ -164,16 +164,15 @@ class MemoryStore(Store):
         for index, ((meter, amount), used) in enumerate(zip(takes, levels)):
             if not admits(meter, used, amount):
                 return index, meter.wait_s(used, amount)
-        self._add(takes, levels, now)
+        self._add(takes, now)
         return None
 
     async def charge(self, takes: Takes) -> None:
-        now = self._clock()
-        self._add(takes, [self._used(meter, now) for meter, _ in takes], now)
+        self._add(takes, self._clock())
 
-    def _add(self, takes: Takes, levels: list[float], now: float) -> None:
-        for (meter, amount), used in zip(takes, levels):
-            self._meters[meter.key] = (used + amount, now)
+    def _add(self, takes: Takes, now: float) -> None:
+        for meter, amount in takes:  # one at a time: a meter named twice gets both amounts
+            self._meters[meter.key] = (self._used(meter, now) + amount, now)
             self._touch(meter.key, meter.ttl_s)
 
     async def used(self, meters: Sequence[Meter]) -> list[float]:

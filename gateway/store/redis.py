@@ -27,26 +27,26 @@ _METERS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local mode = ARGV[1]
-local used = {}
+local function used(key, rate)
+  local v = redis.call('HMGET', key, 'u', 't')
+  return math.max(0, (tonumber(v[1]) or 0) - (now - (tonumber(v[2]) or now)) * rate)
+end
+local out = {}
 for i, key in ipairs(KEYS) do
   local b = 2 + (i - 1) * 4
   local cap, rate, amount = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
-  local v = redis.call('HMGET', key, 'u', 't')
-  local u = math.max(0, (tonumber(v[1]) or 0) - (now - (tonumber(v[2]) or now)) * rate)
-  used[i] = u
+  local u = used(key, rate)
+  out[i] = tostring(u)
   if mode == 'take' then
     local fits = (amount > 0 and u + amount <= cap) or (amount <= 0 and u < cap)
     if not fits then return {i, tostring(u)} end
   end
 end
-if mode == 'peek' then
-  local out = {}
-  for i = 1, #KEYS do out[i] = tostring(used[i]) end
-  return out
-end
+if mode == 'peek' then return out end
 for i, key in ipairs(KEYS) do
   local b = 2 + (i - 1) * 4
-  redis.call('HSET', key, 'u', tostring(used[i] + tonumber(ARGV[b + 2])), 't', tostring(now))
+  local u = used(key, tonumber(ARGV[b + 1])) + tonumber(ARGV[b + 2])
+  redis.call('HSET', key, 'u', tostring(u), 't', tostring(now))
   redis.call('PEXPIRE', key, ARGV[b + 3])
 end
 return {0, '0'}
