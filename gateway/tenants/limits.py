@@ -21,6 +21,7 @@ from gateway.tenants.config import Period, TenantConfig
 USAGE_PERIODS: tuple[Period, ...] = ("day", "month")
 USAGE_TTL_S = {"day": 40 * 86400.0, "month": 400 * 86400.0}
 MICRO = 1_000_000
+ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
 
 
 def period_bounds(period: Period, now: float) -> tuple[str, float]:
@@ -97,7 +98,7 @@ class TenantLimits:
         if kind == "budget":
             budget = self.config.budgets[index - (len(kinds) - len(self.config.budgets))]
             until = datetime.fromtimestamp(resets[index], UTC).strftime("%Y-%m-%d %H:%M UTC")
-            return Refusal("budget", f"tenant {self.name!r} has used its {budget.period}ly budget of "
+            return Refusal("budget", f"tenant {self.name!r} has used its {ADJECTIVE[budget.period]} budget of "
                            f"${budget.usd:g}; it resets at {until}", resets[index] - now)
         limit = self.config.rpm if kind == "rpm" else self.config.tpm
         unit = "requests" if kind == "rpm" else "tokens"
