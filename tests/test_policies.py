@@ -281,6 +281,20 @@ def test_a_confident_answer_is_annotated_and_logprobs_are_stripped(client: opena
     assert orjson.loads(raw.content)["semgate"]["signal"] == "logprobs"
 
 
+def test_each_estimated_confidence_is_observed_in_the_histogram(client: openai.OpenAI, gw: RunningGateway) -> None:
+    def observed() -> tuple[float, float]:
+        samples = [s for family in gw.gateway.metrics.confidence.collect() for s in family.samples]
+        count = sum(s.value for s in samples if s.name == "semgate_confidence_count")
+        return count, sum(s.value for s in samples if s.name == "semgate_confidence_sum")
+
+    count, total = observed()
+    raw = ask(client, "hedge", "the capital of france is paris")
+    ask(client, "hedge", f"Paris {NO_LOGPROBS}")  # no logprobs: no estimate, nothing observed
+    after_count, after_total = observed()
+    assert after_count == count + 1
+    assert after_total - total == pytest.approx(float(raw.headers["x-semgate-confidence"]), abs=1e-3)
+
+
 def test_an_unsure_answer_is_hedged_in_the_first_person(client: openai.OpenAI) -> None:
     raw = ask(client, "hedge", f"Paris probably {UNSURE}")
     assert raw.parse().choices[0].message.content == f"I'm not sure, but paris probably {UNSURE}"
