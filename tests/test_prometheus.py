@@ -267,3 +267,29 @@ def test_workers_exit_when_the_parent_is_killed(gateway_factory) -> None:
         os.kill(pid, signal.SIGKILL)
     shutil.rmtree(folder, ignore_errors=True)  # a killed parent leaves its temp folder behind
     assert not alive, "workers outlived their parent"
+
+
+# --- the replica gauges --------------------------------------------------------
+
+
+async def test_health_checks_set_the_replica_gauges() -> None:
+    from gateway.config import ModelConfig
+    from gateway.health import HealthMonitor
+    from gateway.metrics import GatewayMetrics
+    from gateway.routes import ModelRoute
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    route = ModelRoute.build(ModelConfig(name="m", upstreams=[dead]), [dead])
+    metrics = GatewayMetrics()
+    monitor = HealthMonitor({"m": route}, 60, metrics)
+    replica = route.replicas.replicas[0]
+
+    def value(name: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"model": "m", "replica": dead})
+
+    await monitor.check_all()
+    assert value("semgate_upstream_healthy") == 0 and value("semgate_upstream_breaker_open") == 0
+    for _ in range(route.config.balancer.failure_threshold):
+        replica.record_failure("status_5xx")
+    await monitor.check_all()
+    assert value("semgate_upstream_breaker_open") == 1
