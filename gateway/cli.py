@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 import uvloop
 
+from gateway import admin_cli
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
 from gateway.store import StoreError
@@ -160,6 +161,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--speedup", type=float, default=1.0)
     p.set_defaults(run=engine_sim)
+
+    admin_cli.add_commands(commands)
     return root
 
 
