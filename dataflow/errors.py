@@ -23,8 +23,20 @@ class StateConflict(DataflowError):
     code = "conflict"
 
 
-class SessionElsewhere(StateConflict):
-    code = "session_elsewhere"
+class OwnerUnavailable(GatewayError):
+    """The replica that runs the session did not take a forwarded change in time: it is gone."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "session_owner_unavailable"
+
+
+class Relayed(GatewayError):
+    """An error the session's replica answered to a forwarded change, passed on as it was."""
+
+    def __init__(self, status: int, type_: str, code: str | None, message: str, param: str | None) -> None:
+        super().__init__(message, param=param)
+        self.status, self.type, self.code = status, type_, code
 
 
 class Cancelled(DataflowError):

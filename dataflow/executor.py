@@ -6,6 +6,8 @@ calls whose inputs are ready go to the scheduler, which launches them as
 slots free up; each finished output may make its consumers ready, and so on,
 with no client in the loop. Results and token deltas are published to the
 store, which is where every fetch — on this replica or another — reads them.
+Changes made on another replica reach this one through the store too
+(dataflow/remote.py) and are applied exactly as local ones (dataflow/writes.py).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataflow.errors import Cancelled, FetchTimeout, NotFound, SessionElsewhere, StateConflict
+from dataflow import writes
+from dataflow.errors import Cancelled, FetchTimeout, NotFound, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
+from dataflow.metrics import DataflowMetrics
+from dataflow.remote import Forwarding, Remote, owner_alive, owner_gone
 from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
 from dataflow.state import SessionState, is_final, variable_record
@@ -47,6 +52,7 @@ class Session:
     graphs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     watcher: asyncio.Task[None] | None = None
+    ready_at: dict[str, float] = field(default_factory=dict)  # call id -> when it became ready (queue time)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -72,7 +78,10 @@ class Executor:
         self._apps = itertools.count()
         self._reaper: asyncio.Task[None] | None = None
         self.metrics = metrics
+        self.dataflow_metrics = DataflowMetrics(metrics.registry) if metrics is not None else None
         self.models = models  # public model and route names calls may use; None: any
+        # Replicas sharing the store forward changes to a session's owner; alone, nothing to forward.
+        self.remote = Forwarding(self, store) if store.shared else None
         if metrics is not None:
             metrics.observe_dataflow(sessions=lambda: len(self.sessions), running=lambda: self.scheduler.running,
                                      queued=lambda: len(self.scheduler))
@@ -80,13 +89,17 @@ class Executor:
     async def start(self) -> None:
         if self._reaper is None:
             self._reaper = asyncio.create_task(self._reap_forever())
+        if self.remote is not None:
+            await self.remote.start()
 
     async def stop(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
             self._reaper = None
         for session in list(self.sessions.values()):
-            await self._end(session)
+            await self.end(session)
+        if self.remote is not None:
+            await self.remote.stop()
 
     # ---- sessions ------------------------------------------------------------
 
@@ -95,10 +108,13 @@ class Executor:
         sid = "sess_" + os.urandom(12).hex()
         state = SessionState(self.store, tenant, sid, ttl)
         session = Session(sid, tenant, next(self._apps), Graph(self.limits), state, int(time.time()), self._clock())
-        await state.create({"id": sid, "created": session.created, "ttl_s": ttl})
+        record: dict[str, Any] = {"id": sid, "created": session.created, "ttl_s": ttl}
+        if self.remote is not None:
+            record["owner"] = self.remote.replica_id
+        await state.create(record)
         self.sessions[session.key] = session
-        if self.store.shared:
-            session.watcher = asyncio.create_task(self._watch_demands(session))
+        if self.remote is not None:
+            session.watcher = asyncio.create_task(self.remote.watch(session))
         return session
 
     async def _local(self, tenant: str, sid: str) -> Session | None:
@@ -109,23 +125,32 @@ class Executor:
             await session.state.touch()
         return session
 
-    async def owned(self, tenant: str, sid: str) -> Session:
-        """The session, when this replica runs it; NotFound / SessionElsewhere otherwise."""
+    async def target(self, tenant: str, sid: str) -> Session | Remote:
+        """The session to change: run here, or (shared store) by another replica; NotFound otherwise."""
         session = await self._local(tenant, sid)
         if session is not None:
             return session
-        if self.store.shared and await SessionState(self.store, tenant, sid, 0).record() is not None:
-            raise SessionElsewhere(f"session {sid!r} is run by another gateway replica; send changes there")
+        if self.remote is not None:
+            state = SessionState(self.store, tenant, sid, self.config.session_ttl_s)
+            record = await state.record()
+            if record is not None:
+                return Remote(sid, state, record.get("owner"))
         raise NotFound(f"session {sid!r} does not exist")
 
-    async def delete_session(self, tenant: str, sid: str) -> None:
-        session = await self.owned(tenant, sid)
-        await self._end(session)
+    async def write(
+        self, target: Session | Remote, op: str, body: writes._Body | None = None, params: writes.Params | None = None
+    ) -> dict[str, Any]:
+        """Apply a change (dataflow/writes.py) here, or have the session's replica apply it."""
+        if isinstance(target, Session):
+            return await writes.apply(self, target, op, body, params or {})
+        assert self.remote is not None
+        return await self.remote.forward(target, op, body, params or {})
 
-    async def _end(self, session: Session) -> None:
+    async def end(self, session: Session) -> None:
+        """Stop the session's work and free it, here and in the store."""
         self.sessions.pop(session.key, None)
-        if session.watcher is not None:
-            session.watcher.cancel()
+        if session.watcher is not None and session.watcher is not asyncio.current_task():
+            session.watcher.cancel()  # (a forwarded delete runs in the watcher: it ends by itself)
         await self._cancel(session, list(session.graph.calls.values()), "the session was deleted")
         await session.state.drop(list(session.graph.variables))
 
@@ -157,7 +182,7 @@ class Executor:
         if not lazy:
             for call in calls:
                 for spec in call.outputs.values():
-                    self._want(session, spec.var, Perf.THROUGHPUT)
+                    self.want(session, spec.var, Perf.THROUGHPUT)
         return graph_id, created
 
     async def cancel_graph(self, session: Session, graph_id: str) -> int:
@@ -170,6 +195,7 @@ class Executor:
 
     async def _cancel(self, session: Session, calls: list[Call], why: str) -> None:
         for call in calls:
+            session.ready_at.pop(call.id, None)
             task = session.tasks.pop(call.id, None)
             if task is not None:
                 task.cancel()
@@ -213,7 +239,7 @@ class Executor:
         if not is_final(record):
             session = self.sessions.get((tenant, sid))
             if session is not None:
-                self._want(session, var_id, perf)
+                self.want(session, var_id, perf)
             else:
                 await state.demand(var_id, perf)
         deadline = time.monotonic() + min(timeout_s, self.config.max_wait_s)
@@ -246,44 +272,47 @@ class Executor:
             if var is None:
                 raise NotFound(f"variable {var_id!r} does not exist in session {sid!r}")
             return session.state, variable_record(var)
-        state = SessionState(self.store, tenant, sid, self.config.session_ttl_s)
-        if not self.store.shared or await state.record() is None:
-            raise NotFound(f"session {sid!r} does not exist")
-        record = await state.variable(var_id)
+        remote = await self.target(tenant, sid)
+        assert isinstance(remote, Remote)
+        record = await remote.state.variable(var_id)
         if record is None:
             raise NotFound(f"variable {var_id!r} does not exist in session {sid!r}")
-        return state, record
+        if not is_final(record) and not await owner_alive(self.store, remote.owner):
+            raise owner_gone(sid)  # nobody will ever finish it
+        return remote.state, record
 
     async def _alive(self, tenant: str, sid: str, state: SessionState) -> bool:
+        """Whether the session still exists; raises OwnerUnavailable when its replica is gone."""
         if (tenant, sid) in self.sessions:
             return True
-        return self.store.shared and await state.record() is not None
-
-    async def _watch_demands(self, session: Session) -> None:
-        """Fetches made on other replicas (shared store) start work here."""
-        cursor: str | None = None
-        while True:
-            for position, (var_id, perf) in await session.state.demands(cursor, 30.0):
-                cursor = position
-                if var_id in session.graph.variables:
-                    self._want(session, var_id, perf)
+        record = await state.record() if self.remote is not None else None
+        if record is None:
+            return False
+        if not await owner_alive(self.store, record.get("owner")):
+            raise owner_gone(sid)
+        return True
 
     # ---- running -------------------------------------------------------------------
 
-    def _want(self, session: Session, var_id: str, perf: Perf) -> None:
+    def want(self, session: Session, var_id: str, perf: Perf) -> None:
         for call in session.graph.demand(var_id, perf):
             self.enqueue(session, call)
 
     def enqueue(self, session: Session, call: Call) -> None:
+        session.ready_at.setdefault(call.id, time.monotonic())
         prefix = call.template.prefix(session.graph.input_values(call), self.config.prefix_chars)
         self.scheduler.enqueue(session, session.app, prefix, call)
 
     def _launch(self, session: Session, call: Call) -> None:
+        ready_at = session.ready_at.pop(call.id, None)
+        if self.dataflow_metrics is not None and ready_at is not None:
+            self.dataflow_metrics.call_launched(time.monotonic() - ready_at)
         session.graph.start(call)
         session.tasks[call.id] = asyncio.create_task(self._run(session, call))
 
     async def _run(self, session: Session, call: Call) -> None:
         values = session.graph.input_values(call)
+        launched = time.monotonic()
         try:
             async with asyncio.timeout(self.config.call_timeout_s):
                 await run_call(call, values, self.completer, _Sink(self, session), tenant=session.tenant,
@@ -303,8 +332,11 @@ class Executor:
             session.tasks.pop(call.id, None)
             session.last_used = self._clock()
             self.scheduler.release()
+            status = call.status.value if call.status in ENDED else "cancelled"
             if self.metrics is not None:
-                self.metrics.dataflow_call(call.status.value if call.status in ENDED else "cancelled")
+                self.metrics.dataflow_call(status)
+            if self.dataflow_metrics is not None:
+                self.dataflow_metrics.call_ended(status, time.monotonic() - launched)
 
     async def _fail(self, session: Session, call: Call, why: str) -> None:
         await session.state.put(session.graph.fail(call, why))
@@ -322,7 +354,7 @@ class Executor:
         now = self._clock()
         idle = [s for s in self.sessions.values() if now - s.last_used > s.state.ttl_s and not _busy(s)]
         for session in idle:
-            await self._end(session)
+            await self.end(session)
         return len(idle)
 
 

@@ -2,10 +2,13 @@
 
 The replica that accepted a graph runs it and keeps its structure in memory;
 what other replicas need in order to answer for the session goes through the
-store: the session record (ownership by tenant), one record per variable
-(status, value, error), an event stream per variable (token deltas, then the
-final record), and a stream of fetch requests ("demands") for the owner,
-since fetching is what starts lazy work.
+store: the session record (ownership by tenant, the owner replica's id), one
+record per variable (status, value, error), an event stream per variable
+(token deltas, then the final record), and the owner's inbox: a stream of
+fetch requests ("demands", since fetching is what starts lazy work) and of
+changes forwarded by other replicas (dataflow/remote.py), each answered on a
+reply stream of its own (`:r:{rid}`), claimed first (`:c:{rid}`), with a
+large body kept beside it (`:q:{rid}`).
 
 Keys are `df:{tenant}:{session}...`: a tenant's keys can only be named by a
 request authenticated as that tenant, which is what isolates tenants.
@@ -19,6 +22,8 @@ import orjson
 
 from dataflow.graph import FINAL, Perf, Variable, VarStatus
 from gateway.store import Store
+
+INLINE_ARGS = 8192  # a forwarded change's body up to this many bytes travels in the inbox itself
 
 
 def variable_record(var: Variable) -> dict[str, Any]:
@@ -53,8 +58,8 @@ class SessionState:
         return f"{self.prefix}:f:{var_id}"
 
     @property
-    def _demands(self) -> str:
-        return f"{self.prefix}:demand"
+    def _inbox(self) -> str:
+        return f"{self.prefix}:demand"  # named when it carried demands only; kept for mixed-version fleets
 
     # ---- the session ---------------------------------------------------------
 
@@ -69,7 +74,7 @@ class SessionState:
         await self.store.expire(self.prefix, self.ttl_s)
 
     async def drop(self, var_ids: list[str]) -> None:
-        keys = [self.prefix, self._demands]
+        keys = [self.prefix, self._inbox]
         for var_id in var_ids:
             keys += [self._var(var_id), self._events(var_id), self._final(var_id)]
         await self.store.delete(*keys)
@@ -100,15 +105,43 @@ class SessionState:
         items = await self.store.read(key, after, wait_s=wait_s)
         return [(cursor, orjson.loads(item)) for cursor, item in items]
 
-    # ---- fetch requests for the owner --------------------------------------------
+    # ---- the owner's inbox: fetch requests and forwarded changes -------------------
 
     async def demand(self, var_id: str, perf: Perf) -> None:
-        await self.store.append(self._demands, orjson.dumps([var_id, perf.value]), ttl_s=self.ttl_s)
+        await self.store.append(self._inbox, orjson.dumps([var_id, perf.value]), ttl_s=self.ttl_s)
 
-    async def demands(self, after: str | None, wait_s: float) -> list[tuple[str, tuple[str, Perf]]]:
-        items = await self.store.read(self._demands, after, wait_s=wait_s)
-        out = []
+    async def command(self, rid: str, op: str, args: bytes, *, ttl_s: float) -> None:
+        """Queue a change for the owner; a large body waits beside the inbox, which nothing trims."""
+        if len(args) <= INLINE_ARGS:
+            item = b'{"rid":%s,"op":%s,"args":%s}' % (orjson.dumps(rid), orjson.dumps(op), args)
+        else:
+            await self.store.set(f"{self.prefix}:q:{rid}", args, ttl_s=ttl_s)
+            item = orjson.dumps({"rid": rid, "op": op})
+        await self.store.append(self._inbox, item, ttl_s=self.ttl_s)
+
+    async def inbox(self, after: str | None, wait_s: float) -> list[tuple[str, tuple[str, Perf] | dict[str, Any]]]:
+        """(cursor, (var_id, perf)) for a demand, (cursor, {"rid", "op", "args"?}) for a change."""
+        items = await self.store.read(self._inbox, after, wait_s=wait_s)
+        out: list[tuple[str, tuple[str, Perf] | dict[str, Any]]] = []
         for cursor, item in items:
-            var_id, perf = orjson.loads(item)
-            out.append((cursor, (var_id, Perf(perf))))
+            data = orjson.loads(item)
+            out.append((cursor, data if isinstance(data, dict) else (data[0], Perf(data[1]))))
         return out
+
+    async def command_args(self, rid: str) -> bytes | None:
+        key = f"{self.prefix}:q:{rid}"
+        raw = await self.store.get(key)
+        if raw is not None:
+            await self.store.delete(key)
+        return raw
+
+    async def claim(self, rid: str, who: bytes, *, ttl_s: float) -> bool:
+        """Owner (to apply) and forwarder (to give up) race for a change; exactly one wins."""
+        return await self.store.set(f"{self.prefix}:c:{rid}", who, ttl_s=ttl_s, only_new=True)
+
+    async def answer(self, rid: str, reply: bytes, *, ttl_s: float) -> None:
+        await self.store.append(f"{self.prefix}:r:{rid}", reply, ttl_s=ttl_s)
+
+    async def answered(self, rid: str, wait_s: float) -> bytes | None:
+        items = await self.store.read(f"{self.prefix}:r:{rid}", None, wait_s=wait_s)
+        return items[0][1] if items else None
