@@ -15,7 +15,7 @@ policies:
       uncertainty: {hedge_below: 0.5, abstain_below: 0.15}
   default: standard            # every request unless a model or tenant says otherwise
   models: {internal-tool: none}
-  tenants: {kd1c…: strict}
+  tenants: {search-team: strict}   # or a tenant's `policy` (docs/tenants.md)
 ```
 
 Guards that run on an upstream model name a configured model, never a URL:

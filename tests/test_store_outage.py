@@ -92,3 +92,14 @@ def test_an_unknown_key_is_never_let_through_during_an_outage(bg: BackgroundLoop
         assert reply.status_code == 503 and "API key" in reply.json()["error"]["message"]
     finally:
         bg.run(support.stop_gateway(gw))
+
+
+def test_workflows_answer_503_while_the_store_is_down(bg: BackgroundLoop, redis: RedisServer) -> None:
+    gw = bg.run(support.start_gateway(config(redis, "open")))
+    try:
+        redis.stop()
+        reply = httpx.post(gw.url + "/dataflow/v1/sessions", headers={"authorization": f"Bearer {KEY}"}, json={},
+                           timeout=10)
+        assert reply.status_code == 503 and reply.json()["error"]["code"] == "store_unavailable"
+    finally:
+        bg.run(support.stop_gateway(gw))

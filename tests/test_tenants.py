@@ -223,3 +223,41 @@ def wait_for_usage(tgw: RunningGateway) -> None:
         import time
 
         time.sleep(0.005)
+
+
+def test_a_tenants_policy_profile_applies_to_its_requests_only(bg: BackgroundLoop) -> None:
+    cfg = config()
+    cfg["policies"] = {"profiles": {"private": {"input": [{"kind": "pii", "action": "block"}],
+                                                      "block_response": "error"}}}
+    cfg["tenants"]["alpha"]["policy"] = "private"
+    os.environ[ADMIN_ENV] = ADMIN_KEY
+    try:
+        running = bg.run(support.start_gateway(cfg))
+    finally:
+        del os.environ[ADMIN_ENV]
+    try:
+        with httpx.Client(base_url=running.url, headers={"authorization": f"Bearer {ADMIN_KEY}"}) as admin:
+            strict, relaxed = sdk(running, new_key(admin, "alpha")), sdk(running, new_key(admin, "beta"))
+        message = [{"role": "user", "content": "mail me at jane.doe@example.com"}]
+        with pytest.raises(openai.BadRequestError) as caught:
+            strict.chat.completions.create(model="small", messages=message, max_tokens=3)
+        assert caught.value.code == "content_policy_violation"
+        assert relaxed.chat.completions.create(model="small", messages=message, max_tokens=3).choices
+    finally:
+        bg.run(support.stop_gateway(running))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"tenants": {}}, "auth needs at least one tenant"),
+    ({"tenants": {"t": {"models": ["nope"]}}}, "tenants.t.models names unknown model 'nope'"),
+    ({"tenants": {"t": {"policy": "nope"}}}, "unknown profile 'nope'"),
+    ({"tenants": {"t": {"key_hashes": ["md5:abc"]}}}, "is not 'sha256:'"),
+    ({"tenants": {"t": {"budgets": [{"usd": 1, "period": "day"}, {"usd": 2, "period": "day"}]}}}, "one budget per period"),
+    ({"tenants": {"Bad Name": {}}}, "should match pattern"),
+    ({"tenants": {"t": {"rpm": 0}}}, "greater than 0"),
+])
+def test_tenant_config_mistakes_fail_at_start(change: dict[str, Any], message: str) -> None:
+    from gateway.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        parse_config({"models": [{"name": "small", **CHEAP}], "auth": {}, **change})
