@@ -54,11 +54,14 @@ class CpuPlan:
         return {"pinned": self.pinned, "server_cores": sorted(self.server), "load_cores": sorted(self.load)}
 
 
-def plan_cpus() -> CpuPlan:
+def plan_cpus(server_cores: int = 1) -> CpuPlan:
+    """`server_cores` for the server under test (a multi-worker gateway wants
+    one per worker), as many as leave at least one core for the load side."""
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
         return CpuPlan(frozenset(cores), frozenset(cores))
-    return CpuPlan(frozenset(cores[:1]), frozenset(cores[1:]))
+    split = max(1, min(server_cores, len(cores) - 1))
+    return CpuPlan(frozenset(cores[:split]), frozenset(cores[split:]))
 
 
 def pin_tree(pid: int, cores: frozenset[int]) -> None:

@@ -160,13 +160,15 @@ def _semgate_yaml(upstream: Endpoint, access_log: bool) -> str:
     )
 
 
-def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint) -> Endpoint:
-    """One gateway worker process on the server cores; waits for /health."""
+def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1) -> Endpoint:
+    """The gateway (`workers` processes; 1: the single-process path) on the server cores; waits for /health."""
     for access_log in (True, False):
         config = tmp / "semgate.yaml"
         config.write_text(_semgate_yaml(upstream, access_log))
         port = free_port()
         argv = [*semgate_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         service = Service("semgate", argv, tmp / "semgate.log", cpus.server, cwd=ROOT).start()
         try:
             service.wait_http(port, "/health", timeout=60)

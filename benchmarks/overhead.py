@@ -2,12 +2,17 @@
 
     python -m benchmarks.overhead            # full run (10 s per point, 100k soak)
     python -m benchmarks.overhead --quick    # smoke test, about two minutes
+    python -m benchmarks.overhead --only semgate --workers 1,2   # + `semgate-2w`: serve --workers 2
 
 Rows: `direct` (wrk straight to the instant nginx upstream), `nginx` (an nginx
 proxy_pass in front of it), `semgate` (one gateway process) and `litellm`
 (LiteLLM proxy, only where .venv-litellm exists). For each: non-streaming and
 streaming at concurrency 1 and 32 with wrk, streaming time-to-first-token with
 a raw-socket client, and the server's RSS before, after and after a soak.
+`--workers 1,2` adds a row `semgate-2w` (`semgate serve --workers 2`; RSS is
+the parent and its workers together), pinned to as many server cores as the
+largest worker count, leaving at least one core for wrk and the upstream; such
+runs write results/overhead-workers.json unless --json says otherwise.
 See benchmarks/README.md. Exit status: 0 when every selected row ran (targets
 missed or not), 1 when a row failed to run or answered errors under load.
 """
@@ -43,6 +48,7 @@ from benchmarks._servers import Endpoint
 ROWS = ("direct", "nginx", "semgate", "litellm")
 ROW_NAMES = {"direct": "direct", "nginx": "nginx proxy_pass", "semgate": "semgate", "litellm": "litellm"}
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "overhead.json"
+WORKERS_JSON = Path(__file__).resolve().parent / "results" / "overhead-workers.json"
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--soak-max-s", type=float, help="time cap on each row's soak (default 300, quick 60)")
     parser.add_argument("--ttft-requests", type=int, help="streaming requests timed for TTFT (default 2000, quick 200)")
     parser.add_argument("--only", help=f"comma-separated rows out of {','.join(ROWS)} (direct is always run)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})")
-    return parser.parse_args(argv)
+    parser.add_argument("--workers", type=worker_counts, default=[1],
+                        help="comma-separated gateway worker counts, e.g. 1,2: a row per count "
+                             "(`semgate`, `semgate-2w`, ...; default 1)")
+    parser.add_argument("--json", type=Path, help=f"where to write results (default {DEFAULT_JSON}; "
+                        f"{WORKERS_JSON} when a worker count is above 1)")
+    parser.add_argument("--note", help="free text stored in the JSON (e.g. why the numbers may be off)")
+    args = parser.parse_args(argv)
+    if args.json is None:
+        args.json = WORKERS_JSON if max(args.workers) > 1 else DEFAULT_JSON
+    return args
+
+
+def worker_counts(text: str) -> list[int]:
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of worker counts: {text!r}") from None
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"worker counts must be at least 1: {text!r}")
+    return counts
+
+
+def row_key(workers: int) -> str:
+    """The semgate row's name for a worker count: `semgate` is the single process."""
+    return "semgate" if workers == 1 else f"semgate-{workers}w"
+
+
+def row_name(key: str) -> str:
+    if key in ROW_NAMES:
+        return ROW_NAMES[key]
+    return f"semgate ({key.removeprefix('semgate-').removesuffix('w')} workers)"
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -77,14 +112,20 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def selected_rows(only: str | None) -> list[str]:
+def selected_rows(only: str | None, workers: list[int] | None = None) -> list[str]:
+    """The rows to run in order; `semgate` becomes one row per worker count."""
     if not only:
-        return list(ROWS)
-    wanted = {name.strip() for name in only.split(",") if name.strip()}
-    unknown = wanted - set(ROWS)
-    if unknown:
-        raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))} (choose from {', '.join(ROWS)})")
-    return ["direct", *[row for row in ROWS if row in wanted and row != "direct"]]
+        rows = list(ROWS)
+    else:
+        wanted = {name.strip() for name in only.split(",") if name.strip()}
+        unknown = wanted - set(ROWS)
+        if unknown:
+            raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))} (choose from {', '.join(ROWS)})")
+        rows = ["direct", *[row for row in ROWS if row in wanted and row != "direct"]]
+    out: list[str] = []
+    for row in rows:
+        out += [row_key(n) for n in (workers or [1])] if row == "semgate" else [row]
+    return out
 
 
 def log(message: str) -> None:
@@ -187,22 +228,28 @@ STARTERS: dict[str, tuple[Callable[[], str | None], Starter]] = {
 
 
 def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: Settings) -> dict[str, Any]:
-    available, start = STARTERS[name]
+    workers = 1
+    if name.startswith("semgate-"):
+        workers = int(name.removeprefix("semgate-").removesuffix("w"))
+    available, start = STARTERS["semgate" if workers > 1 else name]
     why_not = available()
     if why_not:
-        return {"status": "failed" if name == "semgate" else "skipped", "reason": why_not}
-    log(f"starting {ROW_NAMES[name]}")
-    endpoint = start(tmp, cpus, upstream)
+        return {"status": "failed" if name.startswith("semgate") else "skipped", "reason": why_not}
+    log(f"starting {row_name(name)}")
+    endpoint = _servers.start_semgate(tmp, cpus, upstream, workers) if workers > 1 else start(tmp, cpus, upstream)
     assert endpoint.service is not None
     with endpoint.service:
         row = measure(endpoint, upstream, settings, with_rss=True)
         row["pid_cores"] = sorted(cpus.server)
+        if name.startswith("semgate"):
+            row["workers"] = workers
         row["log_tail"] = endpoint.service.log_tail(10)
     return row
 
 
 def run_row(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: Settings) -> dict[str, Any]:
     started = time.monotonic()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     try:
         if name == "direct":
             row = run_direct(upstream, settings, cpus)
@@ -212,6 +259,8 @@ def run_row(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: S
         log(f"{name} failed: {exc}")
         row = {"status": "failed", "reason": str(exc)}
     row["seconds"] = round(time.monotonic() - started, 1)
+    # Other work on the machine skews the numbers: keep what the load was.
+    row["loadavg"] = {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]}
     return row
 
 
@@ -231,7 +280,8 @@ def run_all(rows: list[str], settings: Settings, cpus: CpuPlan) -> dict[str, dic
 
 
 def write_json(
-    path: Path, machine: dict[str, Any], rows: dict[str, dict[str, Any]], settings: Settings, cpus: CpuPlan
+    path: Path, machine: dict[str, Any], rows: dict[str, dict[str, Any]], settings: Settings, cpus: CpuPlan,
+    note: str | None = None,
 ) -> None:
     machine = {**machine, "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}
     document = {
@@ -239,9 +289,11 @@ def write_json(
         "machine": machine,
         "settings": {**settings.__dict__, "wrk_threads": 1, "concurrency": [1, 32]},
         "cpu_pinning": cpus.describe(),
-        "rows": {ROW_NAMES[name]: row for name, row in rows.items()},
+        "rows": {row_name(name): row for name, row in rows.items()},
         "targets": _report.evaluate_targets(rows),
     }
+    if note:
+        document["note"] = note
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -250,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every started server is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    settings, rows = settings_from(args), selected_rows(args.only)
-    cpus = pin_self()
+    settings, rows = settings_from(args), selected_rows(args.only, args.workers)
+    cpus = pin_self(max(args.workers))
     machine = _report.machine_info()  # before the run: timestamp, load average
     try:
         results = run_all(rows, settings, cpus)
@@ -259,10 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"could not run: {exc}")
         return 1
     _report.add_overheads(results)
-    print(_report.format_table({ROW_NAMES[n]: r for n, r in results.items()}))
+    print(_report.format_table({row_name(n): r for n, r in results.items()}))
     print()
     print(_report.format_targets(_report.evaluate_targets(results)))
-    write_json(args.json, machine, results, settings, cpus)
+    write_json(args.json, machine, results, settings, cpus, args.note)
     print(f"\nwrote {args.json}")
     bad = [n for n, r in results.items() if r["status"] in ("failed", "invalid")]
     if bad:
@@ -270,9 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
-def pin_self() -> CpuPlan:
+def pin_self(server_cores: int = 1) -> CpuPlan:
     """Pin this script (and so wrk) to the load cores; say what was pinned."""
-    cpus = plan_cpus()
+    cpus = plan_cpus(server_cores)
     os.sched_setaffinity(0, cpus.load)
     busy = os.getloadavg()[0]
     if busy > 0.5:

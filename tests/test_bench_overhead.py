@@ -113,3 +113,28 @@ def test_only_always_keeps_the_direct_baseline() -> None:
     assert selected_rows(None) == ["direct", "nginx", "semgate", "litellm"]
     with pytest.raises(SystemExit):
         selected_rows("haproxy")
+
+
+def test_workers_add_a_semgate_row_per_count_and_their_own_json() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks.overhead import WORKERS_JSON, parse_args, row_name, selected_rows
+
+    assert selected_rows("semgate", [1, 2]) == ["direct", "semgate", "semgate-2w"]
+    assert selected_rows("nginx", [2]) == ["direct", "nginx"]
+    assert row_name("semgate-2w") == "semgate (2 workers)" and row_name("semgate") == "semgate"
+    args = parse_args(["--workers", "2,1"])
+    assert args.workers == [1, 2] and args.json == WORKERS_JSON  # a multi-worker run never overwrites overhead.json
+    with pytest.raises(SystemExit):
+        parse_args(["--workers", "0"])
+
+
+def test_cpu_plan_gives_workers_cores_but_keeps_one_for_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import _procs
+
+    monkeypatch.setattr(_procs.os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
+    assert _procs.plan_cpus().describe() == {"pinned": True, "server_cores": [0], "load_cores": [1, 2, 3]}
+    assert _procs.plan_cpus(2).server == {0, 1}
+    assert _procs.plan_cpus(8).load == {3}
+    monkeypatch.setattr(_procs.os, "sched_getaffinity", lambda _: {0, 1})
+    assert _procs.plan_cpus(2).server == {0}
