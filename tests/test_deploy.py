@@ -351,8 +351,13 @@ def test_compose_gateway_config():
 
 def test_nginx_balances_over_every_gateway():
     conf = (COMPOSE_DIR / "nginx.conf").read_text()
-    backends = set(re.findall(r"^\s*server\s+([\w.-]+):8080", conf, re.M))
-    assert backends == set(gateway_services())
+    upstreams = re.findall(r"^\s*upstream\s+(\w+)\s*\{(.*?)\}", conf, re.M | re.S)
+    assert upstreams
+    for name, block in upstreams:
+        backends = re.findall(r"^\s*server\s+([\w.-]+):8080", block, re.M)
+        assert sorted(backends) == sorted(gateway_services()), f"upstream {name} must list every gateway once"
+    for upstream in re.findall(r"proxy_pass\s+http://(\w+)", conf):
+        assert upstream in dict(upstreams)
     assert re.search(r"proxy_buffering\s+off", conf), "SSE streams must not be buffered"
     lb = next(s for s in services().values() if str(s.get("image", "")).startswith("nginx"))
     assert any(v.startswith("./nginx.conf:/etc/nginx/nginx.conf") for v in lb["volumes"])
@@ -375,7 +380,8 @@ def test_nginx_config_syntax(tmp_path):
 
 def test_dockerfile():
     text = (DEPLOY / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    stages = re.findall(r"^FROM (\S+)", text, re.M)
+    assert stages and all(image == "python:3.11-slim" for image in stages), stages
     assert "pip install" in text
     assert re.search(r"^USER \d+", text, re.M), "the image must not run as root"
     assert '"semgate"' in text and '"serve"' in text and f'"{CONFIG_PATH}"' in text and '"0.0.0.0"' in text
@@ -509,6 +515,9 @@ def test_dashboard_is_valid_grafana_json():
     assert len(ids) == len(set(ids)), "panel ids must be unique"
     variables = {v["name"]: v for v in board["templating"]["list"]}
     assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"]["uid"] == "${datasource}", variable["name"]
     for panel in panels(board):
         assert {"h", "w", "x", "y"} <= set(panel["gridPos"]), panel["title"]
         assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
@@ -544,6 +553,22 @@ def test_every_exported_metric_has_a_panel():
         if not any(family + suffix in used for suffix in SUFFIXES[kind])
     ]
     assert not missing, f"exported metrics without a panel: {sorted(missing)}"
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_dashboard_promql_parses(tmp_path):
+    """Every query, with Grafana's variables filled in, as a recording rule: promtool parses the PromQL."""
+    rules = []
+    for number, expr in enumerate(expressions(dashboard())):
+        if expr.startswith("label_values("):
+            expr = re.fullmatch(r"label_values\((.*), *\w+\)", expr).group(1)
+        expr = expr.replace("$__rate_interval", "1m").replace("$__range", "1h")
+        expr = re.sub(r"\$\w+", ".*", expr)
+        rules.append({"record": f"dashboard:query_{number}", "expr": expr})
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    out = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_grafana_provisioning_matches_compose():
