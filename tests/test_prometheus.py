@@ -252,6 +252,27 @@ def test_two_workers_share_the_port_the_engine_and_the_metrics(gateway_factory) 
     assert not any(running(pid) for pid in pids)
 
 
+def test_a_dead_worker_is_replaced_and_its_live_gauges_dropped(gateway_factory) -> None:
+    psutil = pytest.importorskip("psutil")
+    proc, port = gateway_factory("--workers", "2")
+    pids = worker_pids(proc.pid)
+    folder = Path(psutil.Process(pids[0]).environ()["PROMETHEUS_MULTIPROC_DIR"])
+    chat(port, 4, connections=2)
+    os.kill(pids[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = worker_pids(proc.pid)
+        if len(now) == 2 and pids[0] not in now:
+            break
+        time.sleep(0.2)
+    assert pids[0] not in worker_pids(proc.pid) and len(worker_pids(proc.pid)) == 2
+    wait_ready(port, proc)
+    assert not list(folder.glob(f"gauge_live*_{pids[0]}.db"))  # a dead worker's in-flight count is gone
+    assert (folder / f"counter_{pids[0]}.db").exists()  # its requests still count
+    chat(port, 2)
+    assert total(scrape(port), "semgate_requests_total") == 6
+
+
 def test_workers_exit_when_the_parent_is_killed(gateway_factory) -> None:
     psutil = pytest.importorskip("psutil")
     proc, _ = gateway_factory("--workers", "2")
