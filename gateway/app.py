@@ -147,7 +147,7 @@ class Gateway:
         self._started = False
         await self.dataflow.stop()
         if self.access is not None:
-            await self.access.drain()
+            await self.access.close()
         if self.policies is not None:
             await self.policies.close()
         await self.health.stop()

@@ -3,7 +3,9 @@ API, authentication, model access, RPM/TPM limits, budgets, usage, isolation."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,6 +144,7 @@ def test_tokens_per_minute_count_what_the_upstream_reported(tgw: RunningGateway,
     with pytest.raises(openai.RateLimitError) as caught:
         for _ in range(20):
             used += ask(client).usage.total_tokens
+            wait_for_usage(tgw)
     assert used >= 40 and "40 tokens per minute" in caught.value.message
     wait_for_usage(tgw)
 
@@ -214,15 +217,28 @@ def usage(tgw: RunningGateway, key: str) -> dict[str, Any]:
 
 
 def wait_for_usage(tgw: RunningGateway) -> None:
-    """Usage is written in the background after the reply: let it land."""
+    """Usage is written in batches after the replies: write it now."""
     access = tgw.gateway.access
     assert access is not None
-    for _ in range(200):
-        if not access._pending:
-            return
-        import time
+    asyncio.run_coroutine_threadsafe(access.flush(), tgw.task.get_loop()).result(10)  # type: ignore[union-attr]
 
-        time.sleep(0.005)
+
+def test_usage_still_buffered_at_shutdown_is_written(bg: BackgroundLoop) -> None:
+    store = MemoryStore()
+    os.environ[ADMIN_ENV] = ADMIN_KEY
+    try:
+        running = bg.run(support.start_gateway(config(), store=store))
+    finally:
+        del os.environ[ADMIN_ENV]
+    with httpx.Client(base_url=running.url, headers={"authorization": f"Bearer {ADMIN_KEY}"}) as admin:
+        key = new_key(admin, "beta")
+    answer = ask(sdk(running, key))
+    bg.run(support.stop_gateway(running))  # at once: the 50 ms flush has not run yet
+    access = running.gateway.access
+    assert access is not None
+    limits = access.tenants["beta"]
+    fields = bg.run(store.hash_get(limits.usage_key("day", time.time())))
+    assert int(fields["requests"]) == 1 and int(fields["completion_tokens"]) == answer.usage.completion_tokens
 
 
 def test_a_tenants_policy_profile_applies_to_its_requests_only(bg: BackgroundLoop) -> None:
@@ -245,6 +261,7 @@ def test_a_tenants_policy_profile_applies_to_its_requests_only(bg: BackgroundLoo
         assert relaxed.chat.completions.create(model="small", messages=message, max_tokens=3).choices
     finally:
         bg.run(support.stop_gateway(running))
+
 
 
 @pytest.mark.parametrize(("change", "message"), [

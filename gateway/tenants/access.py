@@ -9,7 +9,6 @@ and reports the call's usage once the upstream has told it.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import os
@@ -32,8 +31,9 @@ from gateway.headers import find_header
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 from gateway.store.guarded import StoreGuard
+from gateway.tenants.accounting import Accounting
 from gateway.tenants.keys import KeyRing
-from gateway.tenants.limits import USAGE_PERIODS, USAGE_TTL_S, TenantLimits, period_bounds, usage_counts, usage_report
+from gateway.tenants.limits import USAGE_PERIODS, TenantLimits, period_bounds, usage_report
 
 # Paths that need no tenant key: probes and scrapes, and the admin API (its own key).
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
@@ -62,7 +62,7 @@ class Access:
         admin_key = os.environ.get(auth.admin_key_env or "") if auth and auth.admin_key_env else None
         self._admin_digest = hashlib.sha256(admin_key.encode()).digest() if admin_key else None
         self._clock = clock
-        self._pending: set[asyncio.Task[None]] = set()
+        self.accounting = Accounting(store, guard, clock=clock)
 
     # ---- authentication -------------------------------------------------------
 
@@ -122,32 +122,19 @@ class Access:
         raise error(refusal.message, refusal.retry_after_s)
 
     def account(self, scope: Scope, model: str, prompt: int, completion: int, cost_usd: float) -> None:
-        """Charge a finished call to its tenant, in the background (the reply is not held up)."""
+        """Charge a finished call to its tenant (batched: see accounting.py)."""
         limits = self.tenants.get(scope.get("semgate.tenant") or "")
         if limits is None:
             return
         self.metrics.tenant_usage(limits.name, prompt, completion, cost_usd)
-        task = asyncio.create_task(self._charge(limits, model, prompt, completion, cost_usd))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self.accounting.add(limits, model, prompt, completion, cost_usd)
 
-    async def _charge(self, limits: TenantLimits, model: str, prompt: int, completion: int, cost_usd: float) -> None:
-        now = self._clock()
-        charges = limits.charges(prompt + completion, cost_usd, now)
-        counts = usage_counts(model, prompt, completion, cost_usd)
-        try:
-            if charges:
-                await self.guard.run("charge", partial(self.store.charge, charges), None)
-            for period in USAGE_PERIODS:
-                add = partial(self.store.add_counts, limits.usage_key(period, now), counts, ttl_s=USAGE_TTL_S[period])
-                await self.guard.run("usage", add, None)
-        except StoreUnavailable:
-            pass  # fail-closed has nothing left to refuse: the reply is out; the failure is counted
+    async def flush(self) -> None:
+        """Write buffered usage now (at shutdown, and for tests that read it back)."""
+        await self.accounting.flush()
 
-    async def drain(self) -> None:
-        """Wait for usage still being written (at shutdown: no charge is lost)."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+    async def close(self) -> None:
+        await self.accounting.close()
 
     # ---- reporting ---------------------------------------------------------------
 

@@ -59,6 +59,14 @@ class TenantLimits:
         self._tpm = Meter(f"semgate:limit:{tag}:tpm", config.tpm, config.tpm / 60, 61.0) if config.tpm else None
         self._prefix = f"semgate:budget:{tag}"
         self._usage_prefix = f"semgate:usage:{tag}"
+        # Period labels cost a datetime conversion; they change at most hourly.
+        self._periods: dict[Period, tuple[str, float]] = {}
+
+    def _period(self, period: Period, now: float) -> tuple[str, float]:
+        known = self._periods.get(period)
+        if known is None or now >= known[1] or now < known[1] - 32 * 86400:
+            known = self._periods[period] = period_bounds(period, now)
+        return known
 
     @property
     def active(self) -> bool:
@@ -68,7 +76,7 @@ class TenantLimits:
         """(meter, period end, period label) for each budget, keyed by the current period."""
         meters = []
         for budget in self.config.budgets:
-            label, ends = period_bounds(budget.period, now)
+            label, ends = self._period(budget.period, now)
             key = f"{self._prefix}:{budget.period}:{label}"
             meters.append((Meter(key, budget.usd, 0.0, ends - now + 3600), ends, label))
         return meters
@@ -114,16 +122,16 @@ class TenantLimits:
         return charges
 
     def usage_key(self, period: Period, now: float) -> str:
-        return f"{self._usage_prefix}:{period}:{period_bounds(period, now)[0]}"
+        return f"{self._usage_prefix}:{period}:{self._period(period, now)[0]}"
 
     def rate_meters(self) -> list[tuple[str, Meter]]:
         return [(kind, meter) for kind, meter in (("rpm", self._rpm), ("tpm", self._tpm)) if meter is not None]
 
 
-def usage_counts(model: str, prompt: int, completion: int, cost_usd: float) -> dict[str, int]:
+def usage_counts(model: str, requests: int, prompt: int, completion: int, cost_usd: float) -> dict[str, int]:
     micro = round(cost_usd * MICRO)
-    return {"requests": 1, "prompt_tokens": prompt, "completion_tokens": completion, "cost_microusd": micro,
-            f"model:{model}:requests": 1, f"model:{model}:prompt_tokens": prompt,
+    return {"requests": requests, "prompt_tokens": prompt, "completion_tokens": completion, "cost_microusd": micro,
+            f"model:{model}:requests": requests, f"model:{model}:prompt_tokens": prompt,
             f"model:{model}:completion_tokens": completion, f"model:{model}:cost_microusd": micro}
 
 
