@@ -11,6 +11,7 @@ add a check each; without them those checks are skipped.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -569,6 +570,14 @@ def test_dashboard_promql_parses(tmp_path):
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     out = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_dashboard_is_what_its_generator_writes():
+    """The JSON is generated (deploy/grafana/build_dashboard.py): edit the generator, then rerun it."""
+    spec = importlib.util.spec_from_file_location("build_dashboard", GRAFANA / "build_dashboard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert dashboard() == json.loads(json.dumps(module.dashboard())), "rerun deploy/grafana/build_dashboard.py"
 
 
 def test_grafana_provisioning_matches_compose():
