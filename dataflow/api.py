@@ -19,7 +19,7 @@ from dataflow.errors import CallFailed, Cancelled, FetchTimeout
 from dataflow.executor import Executor, Session
 from dataflow.graph import Perf, VarStatus
 from dataflow.remote import Remote
-from dataflow.writes import CallBody, GraphBody, SessionBody, ValueBody, VariableBody, _Body, submit, variable
+from dataflow.writes import Body, CallBody, GraphBody, SessionBody, ValueBody, VariableBody, submit, variable
 from gateway.errors import BadRequest, GatewayError, InvalidJSON, PayloadTooLarge
 from gateway.protocol import validate
 from gateway.tenancy import tenant_of
@@ -30,7 +30,7 @@ PREFIX = "/dataflow/v1"
 def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
 
-    async def body_of(request: Request, schema: type[_Body]) -> Any:
+    async def body_of(request: Request, schema: type[Body]) -> Any:
         raw = await request.body()
         if len(raw) > max_body_bytes:
             raise PayloadTooLarge(f"request body is {len(raw)} bytes; the limit is {max_body_bytes}")

@@ -138,7 +138,7 @@ class Executor:
         raise NotFound(f"session {sid!r} does not exist")
 
     async def write(
-        self, target: Session | Remote, op: str, body: writes._Body | None = None, params: writes.Params | None = None
+        self, target: Session | Remote, op: str, body: writes.Body | None = None, params: writes.Params | None = None
     ) -> dict[str, Any]:
         """Apply a change (dataflow/writes.py) here, or have the session's replica apply it."""
         if isinstance(target, Session):

@@ -40,7 +40,7 @@ import orjson
 
 from dataflow.errors import NotFound, OwnerUnavailable, Relayed
 from dataflow.state import SessionState
-from dataflow.writes import OPERATIONS, Params, _Body, apply, decode_body, encode_body
+from dataflow.writes import OPERATIONS, Body, Params, apply, decode_body, encode_body
 from gateway.errors import GatewayError
 from gateway.store import Store, StoreError
 
@@ -117,13 +117,16 @@ class Forwarding:
 
     # ---- the forwarding side -------------------------------------------------------------
 
-    async def forward(self, remote: Remote, op: str, body: _Body | None, params: Params) -> dict[str, Any]:
+    async def forward(self, remote: Remote, op: str, body: Body | None, params: Params) -> dict[str, Any]:
         """Have the owner apply the change; its answer, or its error raised here."""
-        outcome = "unavailable"
+        outcome = "error"  # also the session ended meanwhile (404), or the store failed
         try:
             reply = await self._exchange(remote, op, body, params)
             error = reply.get("error")
             outcome = "ok" if error is None else "error"
+        except OwnerUnavailable:
+            outcome = "unavailable"
+            raise
         finally:
             if self.executor.dataflow_metrics is not None:
                 self.executor.dataflow_metrics.forwarded(outcome)
@@ -133,7 +136,7 @@ class Forwarding:
         result: dict[str, Any] = reply["ok"]
         return result
 
-    async def _exchange(self, remote: Remote, op: str, body: _Body | None, params: Params) -> dict[str, Any]:
+    async def _exchange(self, remote: Remote, op: str, body: Body | None, params: Params) -> dict[str, Any]:
         state, sid = remote.state, remote.id
         if not await owner_alive(self.store, remote.owner):
             raise owner_gone(sid)

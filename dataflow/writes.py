@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from dataflow.executor import Executor, Session
 
 
-class _Body(BaseModel):
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class OutputBody(_Body):
+class OutputBody(Body):
     id: str
     max_tokens: Annotated[int, Field(gt=0)] | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
@@ -42,7 +42,7 @@ class OutputBody(_Body):
     stop: list[str] | None = None
 
 
-class CallBody(_Body):
+class CallBody(Body):
     id: str | None = None
     model: str = Field(min_length=1)
     template: str
@@ -51,23 +51,23 @@ class CallBody(_Body):
     params: dict[str, Any] = {}
 
 
-class VariableBody(_Body):
+class VariableBody(Body):
     id: str
     value: str | None = None
 
 
-class GraphBody(_Body):
+class GraphBody(Body):
     variables: list[VariableBody] = []
     calls: list[CallBody] = []
     lazy: bool = True
 
 
-class SessionBody(_Body):
+class SessionBody(Body):
     ttl_s: Annotated[float, Field(gt=0)] | None = None
     graph: GraphBody | None = None
 
 
-class ValueBody(_Body):
+class ValueBody(Body):
     value: str
 
 
@@ -122,7 +122,7 @@ async def _describe(executor: Executor, session: Session, body: None, params: Pa
 
 
 # name -> (body schema or None, handler)
-OPERATIONS: dict[str, tuple[type[_Body] | None, Handler]] = {
+OPERATIONS: dict[str, tuple[type[Body] | None, Handler]] = {
     "graph": (GraphBody, submit),
     "call": (CallBody, _post_call),
     "variable": (VariableBody, _create_variable),
@@ -133,17 +133,17 @@ OPERATIONS: dict[str, tuple[type[_Body] | None, Handler]] = {
 }
 
 
-async def apply(executor: Executor, session: Session, op: str, body: _Body | None, params: Params) -> dict[str, Any]:
+async def apply(executor: Executor, session: Session, op: str, body: Body | None, params: Params) -> dict[str, Any]:
     """Apply one operation to a session this replica runs; its answer, or a GatewayError."""
     _, handler = OPERATIONS[op]
     return await handler(executor, session, body, params)
 
 
-def encode_body(body: _Body | None) -> dict[str, Any] | None:
+def encode_body(body: Body | None) -> dict[str, Any] | None:
     return None if body is None else body.model_dump(exclude_unset=True)
 
 
-def decode_body(op: str, data: dict[str, Any] | None) -> _Body | None:
+def decode_body(op: str, data: dict[str, Any] | None) -> Body | None:
     """A forwarded body, validated again (the owner trusts nothing it reads from the store)."""
     schema, _ = OPERATIONS[op]
     if schema is None:
