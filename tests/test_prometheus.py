@@ -166,7 +166,7 @@ def wait_for_value(port: int, promql: str, want: float, proc: subprocess.Popen[b
         assert proc.poll() is None, f"prometheus exited:\n{log.read_text(errors='replace')[-2000:]}"
         try:
             result = query(port, promql)
-        except httpx.TransportError:  # not listening yet
+        except (httpx.TransportError, ValueError):  # not listening yet, or "Service Unavailable" while starting
             result = []
         if result:
             seen = float(result[0]["value"][1])  # type: ignore[index]
@@ -212,7 +212,14 @@ def running(pid: int) -> bool:
 def worker_pids(parent: int) -> list[int]:
     """The parent's worker processes (not multiprocessing's resource tracker)."""
     psutil = pytest.importorskip("psutil")
-    return [p.pid for p in psutil.Process(parent).children() if "spawn_main" in " ".join(p.cmdline())]
+    pids = []
+    for child in psutil.Process(parent).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:  # a worker that just died (a zombie until its parent reaps it)
+            continue
+    return pids
 
 
 def requests_by_worker(pids: list[int]) -> dict[int, float]:
