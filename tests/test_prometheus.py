@@ -243,6 +243,7 @@ def test_two_workers_share_the_port_the_engine_and_the_metrics(gateway_factory) 
     assert total(samples, "semgate_requests_total") == n  # whichever worker answered /metrics
     assert total(samples, "semgate_request_duration_seconds_count") == n
     assert total(samples, "semgate_requests_in_flight") == 0  # livesum: one series, not one per worker
+    assert samples["semgate_dataflow_sessions"] == 0  # refreshed per worker, summed: no pid label
     # One engine, started by the parent: both workers probe the same replica URL.
     healthy = [key for key in samples if key.startswith("semgate_upstream_healthy,")]
     assert len(healthy) == 1 and samples[healthy[0]] == 1
