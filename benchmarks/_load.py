@@ -21,6 +21,9 @@ PLAIN_BODY = b'{"model":"bench","messages":[{"role":"user","content":"hi"}]}'
 STREAM_BODY = b'{"model":"bench-stream","messages":[{"role":"user","content":"hi"}],"stream":true}'
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
+# The bench tenant's key (row semgate-tenants; wrk/post*.lua send it too); other servers ignore it.
+BENCH_AUTH = "Bearer sk-bench-tenant"
+
 
 class LoadError(RuntimeError):
     """wrk or the TTFT client could not run."""
@@ -143,7 +146,7 @@ def check_completion(url: str, stream: bool) -> str | None:
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         body = STREAM_BODY if stream else PLAIN_BODY
-        conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json"})
+        conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json", "Authorization": BENCH_AUTH})
         resp = conn.getresponse()
         text = resp.read().decode(errors="replace")
         ctype = resp.getheader("Content-Type", "")
@@ -199,6 +202,7 @@ async def _ttft_run(url: str, count: int, warmup: int) -> list[float]:
     reader, writer = await asyncio.open_connection(host, port)
     request = (
         f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: {BENCH_AUTH}\r\n"
         f"Accept: text/event-stream\r\nContent-Length: {len(STREAM_BODY)}\r\n\r\n"
     ).encode() + STREAM_BODY
     samples: list[float] = []

@@ -6,6 +6,7 @@ and which process (if any) is the server under test, for its RSS.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -149,10 +150,23 @@ def semgate_available() -> str | None:
     return None
 
 
-def _semgate_yaml(upstream: Endpoint, access_log: bool) -> str:
+# The `semgate-tenants` row: keys, RPM, TPM and a budget all checked and charged per
+# request (limits high enough never to refuse), on the in-memory store.
+TENANT_KEY_SHA256 = hashlib.sha256(b"sk-bench-tenant").hexdigest()
+TENANTS_YAML = (
+    "tenants:\n"
+    "  bench:\n"
+    "    rpm: 1000000000\n"
+    "    tpm: 1000000000000\n"
+    "    budgets: [{usd: 1000000000, period: day}]\n"
+    f"    key_hashes: ['sha256:{TENANT_KEY_SHA256}']\n"
+)
+
+
+def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False) -> str:
     server = "server: {access_log: false}\n" if access_log else ""
     return (
-        f"{server}models:\n"
+        f"{server}{TENANTS_YAML if tenants else ''}models:\n"
         f"  - name: bench\n"
         f"    upstreams: [http://127.0.0.1:{upstream.plain_port}/v1]\n"
         f"  - name: bench-stream\n"
@@ -160,11 +174,11 @@ def _semgate_yaml(upstream: Endpoint, access_log: bool) -> str:
     )
 
 
-def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1) -> Endpoint:
+def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1, tenants: bool = False) -> Endpoint:
     """The gateway (`workers` processes; 1: the single-process path) on the server cores; waits for /health."""
     for access_log in (True, False):
         config = tmp / "semgate.yaml"
-        config.write_text(_semgate_yaml(upstream, access_log))
+        config.write_text(_semgate_yaml(upstream, access_log, tenants))
         port = free_port()
         argv = [*semgate_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
         if workers > 1:

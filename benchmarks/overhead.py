@@ -5,14 +5,18 @@
     python -m benchmarks.overhead --only semgate --workers 1,2   # + `semgate-2w`: serve --workers 2
 
 Rows: `direct` (wrk straight to the instant nginx upstream), `nginx` (an nginx
-proxy_pass in front of it), `semgate` (one gateway process) and `litellm`
-(LiteLLM proxy, only where .venv-litellm exists). For each: non-streaming and
+proxy_pass in front of it), `semgate` (one gateway process), `semgate-tenants`
+(the same with authentication on: a tenant key, RPM, TPM and a daily budget
+checked and charged on every request, in-memory store) and `litellm` (LiteLLM
+proxy, only where .venv-litellm exists). For each: non-streaming and
 streaming at concurrency 1 and 32 with wrk, streaming time-to-first-token with
 a raw-socket client, and the server's RSS before, after and after a soak.
 `--workers 1,2` adds a row `semgate-2w` (`semgate serve --workers 2`; RSS is
 the parent and its workers together), pinned to as many server cores as the
-largest worker count, leaving at least one core for wrk and the upstream; such
-runs write results/overhead-workers.json unless --json says otherwise.
+largest worker count, leaving at least one core for wrk and the upstream
+(`--shared-cores`: no split, everything on every core, the fair comparison of
+1 and 2 workers on a 2-core machine); such runs write
+results/overhead-workers.json unless --json says otherwise.
 See benchmarks/README.md. Exit status: 0 when every selected row ran (targets
 missed or not), 1 when a row failed to run or answered errors under load.
 """
@@ -45,8 +49,9 @@ from benchmarks._load import (
 from benchmarks._procs import CpuPlan, ServiceError, pin_tree, plan_cpus, rss_mb
 from benchmarks._servers import Endpoint
 
-ROWS = ("direct", "nginx", "semgate", "litellm")
-ROW_NAMES = {"direct": "direct", "nginx": "nginx proxy_pass", "semgate": "semgate", "litellm": "litellm"}
+ROWS = ("direct", "nginx", "semgate", "semgate-tenants", "litellm")
+ROW_NAMES = {"direct": "direct", "nginx": "nginx proxy_pass", "semgate": "semgate",
+             "semgate-tenants": "semgate + tenant key, limits, budget", "litellm": "litellm"}
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "overhead.json"
 WORKERS_JSON = Path(__file__).resolve().parent / "results" / "overhead-workers.json"
 
@@ -73,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(`semgate`, `semgate-2w`, ...; default 1)")
     parser.add_argument("--json", type=Path, help=f"where to write results (default {DEFAULT_JSON}; "
                         f"{WORKERS_JSON} when a worker count is above 1)")
+    parser.add_argument("--shared-cores", action="store_true",
+                        help="no split: servers, wrk and the upstream share every core (compares worker "
+                             "counts on a machine with too few cores to give each its own)")
     parser.add_argument("--note", help="free text stored in the JSON (e.g. why the numbers may be off)")
     args = parser.parse_args(argv)
     if args.json is None:
@@ -228,15 +236,18 @@ STARTERS: dict[str, tuple[Callable[[], str | None], Starter]] = {
 
 
 def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: Settings) -> dict[str, Any]:
-    workers = 1
-    if name.startswith("semgate-"):
+    workers, tenants = 1, name == "semgate-tenants"
+    if name.startswith("semgate-") and not tenants:
         workers = int(name.removeprefix("semgate-").removesuffix("w"))
-    available, start = STARTERS["semgate" if workers > 1 else name]
+    available, start = STARTERS["semgate" if name.startswith("semgate") else name]
     why_not = available()
     if why_not:
         return {"status": "failed" if name.startswith("semgate") else "skipped", "reason": why_not}
     log(f"starting {row_name(name)}")
-    endpoint = _servers.start_semgate(tmp, cpus, upstream, workers) if workers > 1 else start(tmp, cpus, upstream)
+    if name.startswith("semgate"):
+        endpoint = _servers.start_semgate(tmp, cpus, upstream, workers, tenants)
+    else:
+        endpoint = start(tmp, cpus, upstream)
     assert endpoint.service is not None
     with endpoint.service:
         row = measure(endpoint, upstream, settings, with_rss=True)
@@ -303,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every started server is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings, rows = settings_from(args), selected_rows(args.only, args.workers)
-    cpus = pin_self(max(args.workers))
+    cpus = pin_self(max(args.workers), shared=args.shared_cores)
     machine = _report.machine_info()  # before the run: timestamp, load average
     try:
         results = run_all(rows, settings, cpus)
@@ -322,9 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
-def pin_self(server_cores: int = 1) -> CpuPlan:
+def pin_self(server_cores: int = 1, shared: bool = False) -> CpuPlan:
     """Pin this script (and so wrk) to the load cores; say what was pinned."""
     cpus = plan_cpus(server_cores)
+    if shared:
+        cpus = CpuPlan(cpus.server | cpus.load, cpus.server | cpus.load)
     os.sched_setaffinity(0, cpus.load)
     busy = os.getloadavg()[0]
     if busy > 0.5:
