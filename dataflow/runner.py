@@ -9,6 +9,7 @@ and metrics apply to dataflow calls exactly as to any client request.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -21,14 +22,20 @@ RESERVED_PARAMS = frozenset({"model", "messages", "stream", "stream_options", "n
 
 OnDelta = Callable[[str], Awaitable[None]]
 
+# The longest one wait for a rate limit to admit a call (the retry-after header
+# rounds up to whole seconds; the next attempt may well be refused again).
+RATE_LIMIT_WAIT_S = 5.0
+
 
 class CallError(Exception):
     """A completion failed; the message is for the client (it names the cause, not internals)."""
 
-    def __init__(self, message: str, status: int = 502) -> None:
+    def __init__(self, message: str, status: int = 502, *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Set when the tenant's rate limit refused the call: it may be retried then.
+        self.retry_after_s = retry_after_s
 
 
 class Completer(Protocol):
@@ -81,6 +88,23 @@ async def run_call(
         async def on_delta(text: str, var_id: str = var_id) -> None:
             await sink.delta(var_id, text)
 
-        value = await completer(body, headers, on_delta, tenant)
+        value = await _complete(completer, body, headers, on_delta, tenant)
         values[output] = value
         await sink.ready(var_id, value)
+
+
+async def _complete(completer: Completer, body: dict[str, Any], headers: Headers, on_delta: OnDelta,
+                    tenant: str) -> str:
+    """One completion; a call refused by its tenant's rate limit waits and tries again.
+
+    A workflow may fan out faster than its tenant's RPM allows; its calls then
+    queue here instead of failing (the executor's call timeout still bounds
+    them). A spent budget is not retried: it will not come back in time.
+    """
+    while True:
+        try:
+            return await completer(body, headers, on_delta, tenant)
+        except CallError as exc:
+            if exc.retry_after_s is None:
+                raise
+            await asyncio.sleep(min(exc.retry_after_s, RATE_LIMIT_WAIT_S))

@@ -16,7 +16,7 @@ import orjson
 
 from dataflow.runner import CallError, OnDelta
 from gateway.exchange import Scope
-from gateway.headers import Headers
+from gateway.headers import Headers, find_header
 
 ASGIApp = Any  # Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -67,10 +67,13 @@ class _StreamReader:
         self._parts: list[str] = []
         self._error: str | None = None
         self._complete = False
+        self._retry_after: float | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self.status = message["status"]
+            if self.status == 429:
+                self._retry_after = _float(find_header(message.get("headers") or [], b"retry-after"))
             return
         data = message.get("body", b"")
         if self.status != 200:
@@ -100,12 +103,21 @@ class _StreamReader:
 
     def result(self) -> str:
         if self.status != 200:
-            raise CallError(f"the model answered {self.status}: {_error_text(self._buffer)}", self.status)
+            rate_limited = self.status == 429 and b"rate_limit_exceeded" in self._buffer  # not a spent budget
+            raise CallError(f"the model answered {self.status}: {_error_text(self._buffer)}", self.status,
+                            retry_after_s=self._retry_after if rate_limited else None)
         if self._error is not None:
             raise CallError(f"the stream broke off: {self._error}")
         if not self._complete:
             raise CallError("the stream ended early")
         return "".join(self._parts)
+
+
+def _float(value: bytes | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _error_text(body: bytes) -> str:

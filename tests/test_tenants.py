@@ -37,6 +37,7 @@ def config() -> dict[str, Any]:
             "limited": {"rpm": 2},
             "frugal": {"budgets": [{"usd": 0.5, "period": "day"}, {"usd": 100, "period": "month"}]},
             "wordy": {"tpm": 40},
+            "burst": {"rpm": 120},
         },
     }
 
@@ -198,6 +199,23 @@ def test_tenants_cannot_see_each_others_sessions(tgw: RunningGateway, admin: htt
     sid = created.json()["id"]
     assert httpx.get(f"{tgw.url}/dataflow/v1/sessions/{sid}", headers={"authorization": f"Bearer {alpha}"}).status_code == 200
     assert httpx.get(f"{tgw.url}/dataflow/v1/sessions/{sid}", headers={"authorization": f"Bearer {beta}"}).status_code == 404
+
+
+def test_workflow_calls_over_the_rpm_wait_for_it_instead_of_failing(tgw: RunningGateway, admin: httpx.Client) -> None:
+    """124 parallel calls against 120 requests per minute: four wait for the meter to drain."""
+    headers = {"authorization": f"Bearer {new_key(admin, 'burst')}"}
+    calls = [{"model": "small", "template": f"question {i}: {{{{a{i}}}}}", "outputs": {f"a{i}": {"id": f"a{i}",
+              "max_tokens": 2}}} for i in range(124)]
+    created = httpx.post(tgw.url + "/dataflow/v1/sessions", headers=headers, timeout=30,
+                         json={"graph": {"calls": calls, "lazy": False}})
+    assert created.status_code in (200, 201), created.text
+    sid = created.json()["id"]
+    for i in range(124):
+        reply = httpx.get(f"{tgw.url}/dataflow/v1/sessions/{sid}/variables/a{i}", headers=headers,
+                          params={"timeout": 30}, timeout=40)
+        assert reply.status_code == 200 and reply.json()["status"] == "ready", reply.text
+    refused = httpx.get(tgw.url + "/metrics").text
+    assert 'semgate_limit_rejections_total{limit="rpm",tenant="burst"}' in refused
 
 
 def test_without_auth_config_no_key_is_needed(bg: BackgroundLoop) -> None:
