@@ -51,7 +51,6 @@ class Session:
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     graphs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     calls: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    watcher: asyncio.Task[None] | None = None
     ready_at: dict[str, float] = field(default_factory=dict)  # call id -> when it became ready (queue time)
 
     @property
@@ -114,7 +113,7 @@ class Executor:
         await state.create(record)
         self.sessions[session.key] = session
         if self.remote is not None:
-            session.watcher = asyncio.create_task(self.remote.watch(session))
+            self.remote.watch(session)  # its inbox joins the replica's one inbox reader
         return session
 
     async def _local(self, tenant: str, sid: str) -> Session | None:
@@ -149,8 +148,8 @@ class Executor:
     async def end(self, session: Session) -> None:
         """Stop the session's work and free it, here and in the store."""
         self.sessions.pop(session.key, None)
-        if session.watcher is not None and session.watcher is not asyncio.current_task():
-            session.watcher.cancel()  # (a forwarded delete runs in the watcher: it ends by itself)
+        if self.remote is not None:
+            self.remote.unwatch(session)
         await self._cancel(session, list(session.graph.calls.values()), "the session was deleted")
         await session.state.drop(list(session.graph.variables))
 

@@ -21,6 +21,13 @@ waits a little longer for the answer. A change is thus acknowledged only
 after the owner applied it, and never applied after its client was told it
 failed.
 
+The owner reads the inboxes of all its sessions with ONE task and one blocking
+read (`Store.read_many`: a single XREAD BLOCK over every inbox), woken at once
+when a session is added; each session's items are then handled in order by a
+short-lived task of its own, so a slow change in one session never holds up
+another's. A replica's blocking reads are thus this reader plus the fetches
+and forwarded changes waiting for an answer, however many sessions it runs.
+
 Each replica also refreshes a heartbeat key while it runs; the session record
 names its owner, so a change (or a fetch of an unfinished variable) for a
 session whose replica stopped beating is answered with the 503 at once,
@@ -34,12 +41,14 @@ import contextlib
 import logging
 import os
 import re
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from dataflow.errors import NotFound, OwnerUnavailable, Relayed
-from dataflow.state import SessionState
+from dataflow.graph import Perf
+from dataflow.state import SessionState, inbox_item
 from dataflow.writes import OPERATIONS, Body, Params, apply, decode_body, encode_body
 from gateway.errors import GatewayError
 from gateway.store import Store, StoreError
@@ -86,12 +95,22 @@ class Forwarding:
     grace_s: float = 10.0
     heartbeat_s: float = 2.0
     heartbeat_ttl_s: float = 10.0  # a few missed beats (a busy event loop) are not a death
+    # The inbox reader's one blocking read waits this long before it is sent again
+    # (a session added meanwhile interrupts it at once).
+    read_wait_s: float = 30.0
 
     def __init__(self, executor: Executor, store: Store) -> None:
         self.executor = executor
         self.store = store
         self.replica_id = os.urandom(8).hex()
         self._beat: asyncio.Task[None] | None = None
+        # The owner's side: one reader for the inboxes of every session run here.
+        self.reader: asyncio.Task[None] | None = None
+        self._inboxes: dict[str, Session] = {}  # inbox stream -> its session
+        self._cursors: dict[str, str | None] = {}  # inbox stream -> the last item read (None: none yet)
+        self._joined = asyncio.Event()  # a session was added: read again, with its inbox
+        self._queues: dict[str, deque[tuple[str, Perf] | dict[str, Any]]] = {}  # items a session's worker has yet to do
+        self._workers: dict[str, asyncio.Task[None]] = {}
 
     # ---- this replica's heartbeat ------------------------------------------------------
 
@@ -99,8 +118,18 @@ class Forwarding:
         if self._beat is None:
             await self.store.set(_beat_key(self.replica_id), b"1", ttl_s=self.heartbeat_ttl_s)
             self._beat = asyncio.create_task(self._beat_forever())
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self._read_forever())
 
     async def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+            await asyncio.wait({self.reader})
+            self.reader = None
+        for worker in self._workers.values():
+            worker.cancel()
+        self._workers.clear()
+        self._queues.clear()
         if self._beat is not None:
             self._beat.cancel()
             self._beat = None
@@ -161,27 +190,106 @@ class Forwarding:
 
     # ---- the owner's side ------------------------------------------------------------------
 
-    async def watch(self, session: Session) -> None:
-        """Fetches and changes made on other replicas (shared store) reach this one here."""
-        cursor: str | None = None
-        while session.key in self.executor.sessions:
+    def watch(self, session: Session) -> None:
+        """Read the session's inbox from now on: fetches and changes made on other replicas."""
+        inbox = session.state.inbox_key
+        self._inboxes[inbox] = session
+        self._cursors[inbox] = None
+        self._joined.set()
+
+    def unwatch(self, session: Session) -> None:
+        """The session ended: forget its inbox and what was still to do from it."""
+        inbox = session.state.inbox_key
+        self._inboxes.pop(inbox, None)
+        self._cursors.pop(inbox, None)
+        self._queues.pop(inbox, None)
+        worker = self._workers.pop(inbox, None)
+        if worker is not None and worker is not asyncio.current_task():
+            worker.cancel()  # (a forwarded delete runs in the worker: it ends by itself)
+
+    async def _read_forever(self) -> None:
+        """Every session's inbox, with one blocking read at a time (one store connection)."""
+        while True:
+            if not self._cursors:
+                self._joined.clear()
+                await self._joined.wait()
+                continue
+            self._joined.clear()
             try:
-                items = await session.state.inbox(cursor, 30.0)
+                found = await self._read(dict(self._cursors))
             except StoreError as exc:
-                log.warning("session %s: reading its inbox failed (%s); retrying", session.id, exc)
+                log.warning("reading the sessions' inboxes failed (%s); retrying", exc)
                 await asyncio.sleep(1.0)
                 continue
-            for position, item in items:
-                cursor = position
-                if isinstance(item, dict):
+            except Exception:  # never let one bad answer stop every session's inbox
+                log.exception("reading the sessions' inboxes failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            for inbox, items in (found or {}).items():
+                session = self._inboxes.get(inbox)
+                if session is None or not items:
+                    continue  # ended meanwhile
+                self._cursors[inbox] = items[-1][0]
+                for _, raw in items:
                     try:
-                        await self.serve(session, item)  # in order: one change at a time
-                    except StoreError as exc:  # its forwarder will answer 503 (unanswered)
-                        log.warning("session %s: a forwarded change failed in the store: %s", session.id, exc)
-                    if session.key not in self.executor.sessions:
-                        return  # a forwarded delete
-                elif item[0] in session.graph.variables:
-                    self.executor.want(session, *item)
+                        item = inbox_item(raw)
+                    except Exception:
+                        log.warning("session %s: ignored a malformed inbox item", session.id)
+                        continue
+                    try:
+                        self._deliver(inbox, session, item)
+                    except Exception:  # one session's trouble is not every session's
+                        log.exception("session %s: handling an inbox item failed", session.id)
+
+    async def _read(self, cursors: dict[str, str | None]) -> dict[str, list[tuple[str, bytes]]] | None:
+        """What the inboxes got; None when a session was added meanwhile (read again, with it)."""
+        reading = asyncio.ensure_future(self.store.read_many(cursors, wait_s=self.read_wait_s))
+        joined = asyncio.ensure_future(self._joined.wait())
+        try:
+            await asyncio.wait({reading, joined}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            joined.cancel()
+            if not reading.done():
+                reading.cancel()  # items it may have had stay unread: the cursors did not move
+                await asyncio.wait({reading})  # its connection is back in the pool
+            elif not reading.cancelled():
+                reading.exception()  # (retrieved: a failure met by our own cancellation is not logged as lost)
+        return None if reading.cancelled() else reading.result()
+
+    def _deliver(self, inbox: str, session: Session, item: tuple[str, Perf] | dict[str, Any]) -> None:
+        """In inbox order per session: a demand with nothing before it at once, else after the rest."""
+        queue = self._queues.get(inbox)
+        if queue is None:
+            if not isinstance(item, dict):
+                self._want(session, item)
+                return
+            queue = self._queues[inbox] = deque()
+            self._workers[inbox] = asyncio.create_task(self._work(inbox, session, queue))
+        queue.append(item)
+
+    def _want(self, session: Session, demand: tuple[str, Perf]) -> None:
+        if demand[0] in session.graph.variables:
+            self.executor.want(session, *demand)
+
+    async def _work(self, inbox: str, session: Session,
+                    queue: deque[tuple[str, Perf] | dict[str, Any]]) -> None:
+        """One session's forwarded changes (and the demands behind them), one at a time."""
+        try:
+            while queue and session.key in self.executor.sessions:
+                item = queue.popleft()
+                if not isinstance(item, dict):
+                    self._want(session, item)
+                    continue
+                try:
+                    await self.serve(session, item)
+                except StoreError as exc:  # its forwarder will answer 503 (unanswered)
+                    log.warning("session %s: a forwarded change failed in the store: %s", session.id, exc)
+                except Exception:
+                    log.exception("session %s: a forwarded change failed", session.id)
+        finally:
+            if self._workers.get(inbox) is asyncio.current_task():
+                del self._workers[inbox]
+                self._queues.pop(inbox, None)
 
     async def serve(self, session: Session, command: dict[str, Any]) -> None:
         """Apply one forwarded change to a session this replica runs, and answer it."""

@@ -39,6 +39,12 @@ def is_final(record: dict[str, Any]) -> bool:
     return record.get("status") in FINAL
 
 
+def inbox_item(raw: bytes) -> tuple[str, Perf] | dict[str, Any]:
+    """An inbox entry: (var_id, perf) for a demand, {"rid", "op", "args"?} for a change."""
+    data = orjson.loads(raw)
+    return data if isinstance(data, dict) else (data[0], Perf(data[1]))
+
+
 class SessionState:
     __slots__ = ("store", "prefix", "ttl_s")
 
@@ -60,6 +66,11 @@ class SessionState:
     @property
     def _inbox(self) -> str:
         return f"{self.prefix}:demand"  # named when it carried demands only; kept for mixed-version fleets
+
+    @property
+    def inbox_key(self) -> str:
+        """The inbox stream, for a reader of many sessions' inboxes at once (`Store.read_many`)."""
+        return self._inbox
 
     # ---- the session ---------------------------------------------------------
 
@@ -122,11 +133,7 @@ class SessionState:
     async def inbox(self, after: str | None, wait_s: float) -> list[tuple[str, tuple[str, Perf] | dict[str, Any]]]:
         """(cursor, (var_id, perf)) for a demand, (cursor, {"rid", "op", "args"?}) for a change."""
         items = await self.store.read(self._inbox, after, wait_s=wait_s)
-        out: list[tuple[str, tuple[str, Perf] | dict[str, Any]]] = []
-        for cursor, item in items:
-            data = orjson.loads(item)
-            out.append((cursor, data if isinstance(data, dict) else (data[0], Perf(data[1]))))
-        return out
+        return [(cursor, inbox_item(item)) for cursor, item in items]
 
     async def command_args(self, rid: str) -> bytes | None:
         key = f"{self.prefix}:q:{rid}"

@@ -5,7 +5,6 @@ one that does, and a dead owner is a quick 503, never a hang."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 import time
@@ -184,9 +183,9 @@ def test_a_hung_owner_is_a_503_after_the_timeout_and_never_applies_the_change_la
     other.gateway.dataflow.remote.timeout_s = 0.5  # type: ignore[union-attr]
     a, b = clients(*pair)
     sid = a.post("/sessions", json={"graph": {"variables": [{"id": "v"}]}}).json()["id"]
-    session, = owner.gateway.dataflow.sessions.values()
-    assert session.watcher is not None
-    session.watcher.cancel()  # the owner stops reading its inbox but still beats: hung, or partitioned
+    remote = owner.gateway.dataflow.remote
+    assert remote is not None and remote.reader is not None
+    remote.reader.cancel()  # the owner stops reading its inboxes but still beats: hung, or partitioned
 
     started = time.monotonic()
     reply = b.put(f"/sessions/{sid}/variables/v", json={"value": "late"})
@@ -194,8 +193,8 @@ def test_a_hung_owner_is_a_503_after_the_timeout_and_never_applies_the_change_la
     assert reply.status_code == 503 and reply.json()["error"]["code"] == "session_owner_unavailable"
     assert "must be recreated" in reply.json()["error"]["message"]
 
-    async def recover() -> None:  # the owner reads its inbox again, from the start
-        session.watcher = asyncio.create_task(owner.gateway.dataflow.remote.watch(session))
+    async def recover() -> None:  # the owner reads its inboxes again, from where it stopped
+        await remote.start()
 
     bg.run(recover())
     time.sleep(0.2)
@@ -218,11 +217,8 @@ def test_a_dead_owner_is_a_503_at_once_and_its_finished_values_stay_readable(
 
     async def crash() -> None:  # what a killed process leaves: its records, no heartbeat, nobody reading
         dataflow = owner.gateway.dataflow
-        for held in dataflow.sessions.values():
-            assert held.watcher is not None
-            held.watcher.cancel()
         dataflow.sessions.clear()
-        await dataflow.remote.stop()  # type: ignore[union-attr]
+        await dataflow.remote.stop()  # type: ignore[union-attr]  # its inbox reader with it
 
     bg.run(crash())
     for method, path, body in [("POST", f"/sessions/{sid}/graphs", {}), ("DELETE", f"/sessions/{sid}", None),
@@ -251,3 +247,28 @@ def test_a_session_deleted_while_a_change_waits_is_a_404(bg: BackgroundLoop, red
     finally:
         bg.run(support.stop_gateway(first))
         bg.run(support.stop_gateway(second))
+
+
+def test_many_sessions_on_one_replica_do_not_starve_its_inbox(bg: BackgroundLoop, redis_url: str) -> None:
+    """Far more sessions than blocking connections: the owner still reads every inbox (one reader
+    for all of them), so a change forwarded to any session is applied, not a false 503."""
+    cfg = config(redis_url)
+    cfg["store"]["max_connections"] = 16
+    owner = bg.run(support.start_gateway(cfg))
+    other = bg.run(support.start_gateway(cfg))
+    try:
+        other.gateway.dataflow.remote.timeout_s = 2  # type: ignore[union-attr]  # a starved owner fails fast
+        a, b = clients(owner, other)
+        sids = [a.post("/sessions", json={}).json()["id"] for _ in range(300)]
+        assert len(owner.gateway.dataflow.sessions) == 300
+        for sid in [*sids[:2], *sids[100::60], sids[-1]]:
+            started = time.monotonic()
+            reply = b.post(f"/sessions/{sid}/variables", json={"id": "v", "value": sid})
+            assert reply.status_code == 201, reply.text
+            assert time.monotonic() - started < 1.5
+            assert a.get(f"/sessions/{sid}/variables/v").json()["value"] == sid
+        fetch = b.get(f"/sessions/{sids[-2]}/variables/missing")  # a fetch on the other replica still answers
+        assert fetch.status_code == 404
+    finally:
+        bg.run(support.stop_gateway(owner))
+        bg.run(support.stop_gateway(other))

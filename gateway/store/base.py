@@ -1,8 +1,8 @@
 """The store interface: keys with expiry, counters, and append-only streams.
 
 The operations are the ones Redis answers in one round trip each (GET, SET
-with EX/NX, DEL, EXPIRE, INCRBY, MSET in a pipeline, XADD, XREAD BLOCK,
-HSET/HGETALL/HINCRBY), so a Redis backend is a thin translation. The one
+with EX/NX, DEL, EXPIRE, INCRBY, MSET in a pipeline, XADD, XREAD BLOCK of one
+or several streams, HSET/HGETALL/HINCRBY), so a Redis backend is a thin translation. The one
 exception is `Meter` arithmetic (rate limits, budgets), which must be
 atomic across replicas: Redis runs it as one Lua script.
 Values are bytes: callers serialise once (orjson) and the store never parses.
@@ -92,6 +92,19 @@ class Store(ABC):
 
         When there are none, wait up to wait_s for one to be appended; an
         empty list means the wait ran out.
+        """
+
+    @abstractmethod
+    async def read_many(
+        self, cursors: Mapping[str, str | None], *, wait_s: float
+    ) -> dict[str, list[tuple[str, bytes]]]:
+        """Items after each stream's cursor (all of them for None), for several streams at once.
+
+        Only streams with new items are in the answer. When none has any, wait
+        up to wait_s until one gets an append (streams that do not exist yet
+        included); an empty dict means the wait ran out. One blocking read
+        (XREAD BLOCK on every stream), however many streams: a watcher of many
+        streams holds one connection, not one per stream.
         """
 
     @abstractmethod

@@ -39,6 +39,7 @@ class MemoryStore(Store):
         self._values: dict[str, bytes] = {}
         self._streams: dict[str, _Stream] = {}
         self._creation: dict[str, _Awaited] = {}
+        self._watchers: dict[str, set[asyncio.Event]] = {}  # read_many waiting on a stream (existing or not)
         self._hashes: dict[str, dict[str, bytes]] = {}
         self._meters: dict[str, tuple[float, float]] = {}  # key -> (used, when)
         self._expiry: dict[str, float] = {}
@@ -59,6 +60,7 @@ class MemoryStore(Store):
         stream = self._streams.pop(key, None)
         if stream is not None:
             stream.changed.set()  # wake readers: the stream is gone
+            self._wake(key)
         found = [self._values.pop(key, None), self._hashes.pop(key, None), self._meters.pop(key, None)]
         return stream is not None or any(item is not None for item in found)
 
@@ -116,6 +118,7 @@ class MemoryStore(Store):
         entry.items.append(item)
         entry.changed.set()
         entry.changed = asyncio.Event()  # readers hold the old one, now set
+        self._wake(stream)
         self._touch(stream, ttl_s)
         return str(len(entry.items))
 
@@ -137,6 +140,39 @@ class MemoryStore(Store):
         if entry is None:
             return []
         return [(str(index + 1), item) for index, item in enumerate(entry.items[start:], start)]
+
+    async def read_many(
+        self, cursors: Mapping[str, str | None], *, wait_s: float
+    ) -> dict[str, list[tuple[str, bytes]]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s  # real time: the injected clock is for expiry
+        while True:
+            found = {stream: items for stream, after in cursors.items() if (items := await self.read(stream, after))}
+            left = deadline - loop.time()
+            if found or left <= 0:
+                return found
+            # One event for the whole call, registered on every stream (existing or
+            # not): an append to any of them (or a stream dropped) sets it.
+            woken = asyncio.Event()
+            for stream in cursors:
+                self._watchers.setdefault(stream, set()).add(woken)
+            try:
+                # (not wait_for: on 3.11 it can swallow a cancellation that meets the wake-up)
+                async with asyncio.timeout(left):
+                    await woken.wait()
+            except TimeoutError:
+                return {}
+            finally:
+                for stream in cursors:
+                    watching = self._watchers.get(stream)
+                    if watching is not None:
+                        watching.discard(woken)
+                        if not watching:
+                            del self._watchers[stream]
+
+    def _wake(self, stream: str) -> None:
+        for woken in self._watchers.get(stream, ()):
+            woken.set()
 
     def _await_creation(self, stream: str) -> asyncio.Event:
         waiting = self._creation.get(stream)

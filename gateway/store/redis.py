@@ -161,6 +161,33 @@ class RedisStore(Store):
         return [(cursor.decode() if isinstance(cursor, bytes) else str(cursor), fields[_FIELD])
                 for cursor, fields in entries]
 
+    async def read_many(
+        self, cursors: Mapping[str, str | None], *, wait_s: float
+    ) -> dict[str, list[tuple[str, bytes]]]:
+        if not cursors:  # XREAD needs a stream; nothing can arrive
+            await asyncio.sleep(max(wait_s, 0.0))
+            return {}
+        streams = {stream: after or "0-0" for stream, after in cursors.items()}
+        try:
+            if wait_s > 0:
+                # One XREAD BLOCK for every stream: one connection of the blocking pool, however many.
+                found = await asyncio.wait_for(
+                    self._waiting.xread(streams, block=_ms(wait_s)), wait_s + self._timeout_s + 1,
+                )
+            else:
+                found = await self._redis.xread(streams)
+        except (RedisError, TimeoutError) as exc:
+            raise StoreError(f"redis XREAD (many streams) failed: {exc!r}") from exc
+        if not found:
+            return {}
+        out: dict[str, list[tuple[str, bytes]]] = {}
+        for name, entries in found:  # [stream, entries] pairs, as `read` gets them (RESP2)
+            if entries:
+                stream = name.decode() if isinstance(name, bytes) else str(name)
+                out[stream] = [(cursor.decode() if isinstance(cursor, bytes) else str(cursor), fields[_FIELD])
+                               for cursor, fields in entries]
+        return out
+
     async def _run_meters(self, mode: str, takes: Takes) -> list[bytes | int]:
         args: list[str | float | int] = [mode]
         for meter, amount in takes:
