@@ -6,7 +6,6 @@ one that does, and a dead owner is a quick 503, never a hang."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,28 +16,12 @@ import pytest
 from dataflow.state import INLINE_ARGS
 from gateway.store import MemoryStore
 from tests import support
-from tests.support import BackgroundLoop, RunningGateway, free_socket
+from tests.support import BackgroundLoop, RunningGateway
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
 API = "/dataflow/v1"
 TENANT = {"authorization": "Bearer tenant-a"}
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
 
 
 def config(redis_url: str | None) -> dict[str, Any]:
