@@ -130,11 +130,6 @@ class SessionState:
             item = orjson.dumps({"rid": rid, "op": op})
         await self.store.append(self._inbox, item, ttl_s=self.ttl_s)
 
-    async def inbox(self, after: str | None, wait_s: float) -> list[tuple[str, tuple[str, Perf] | dict[str, Any]]]:
-        """(cursor, (var_id, perf)) for a demand, (cursor, {"rid", "op", "args"?}) for a change."""
-        items = await self.store.read(self._inbox, after, wait_s=wait_s)
-        return [(cursor, inbox_item(item)) for cursor, item in items]
-
     async def command_args(self, rid: str) -> bytes | None:
         key = f"{self.prefix}:q:{rid}"
         raw = await self.store.get(key)
