@@ -4,9 +4,10 @@ The key is a hash of the normalised request: the body's JSON with sorted
 keys, without the fields that change how an answer is delivered but not what
 it says (`stream`, `stream_options`, `user`). Entries are per tenant: one
 tenant never sees an answer another paid for, nor learns what it asked.
-Only whole 200 answers on the plain path are stored (not streams, not
-answers that policies checked); a stream request is answered from a stored
-whole answer by replaying it as SSE. Store failures count as misses (or
+Whole 200 answers on the plain path are stored (not answers that policies
+checked); a streamed answer is stored as the whole answer it adds up to
+(gateway/assemble.py), and a stream request is answered from a stored whole
+answer by replaying it as SSE. Store failures count as misses (or
 503 when the store is configured to fail closed).
 """
 
@@ -41,6 +42,9 @@ class ResponseCache:
 
     def enabled(self, name: str) -> bool:
         return name in self._configs
+
+    def max_bytes(self, name: str) -> int:
+        return self._configs[name].max_bytes
 
     async def get(self, name: str, key: str) -> tuple[str, bytes] | None:
         """(the model that answered, the stored body), or None on a miss."""

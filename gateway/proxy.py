@@ -21,6 +21,7 @@ import orjson
 from pydantic import BaseModel
 
 from gateway import cascade
+from gateway.assemble import StreamAssembler
 from gateway.cache import request_key
 from gateway.config import ModelConfig
 from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
@@ -162,6 +163,12 @@ class ProxyEndpoint:
             await exchange.reply(200, body, JSON)
         return True
 
+    def _assembler(self, exchange: Exchange, output: OutputPolicies | None) -> StreamAssembler | None:
+        """A collector for a streamed answer the cache should keep; None otherwise (the usual case)."""
+        if exchange.cache_entry is None or output is not None or self.cache is None:
+            return None
+        return StreamAssembler(self.cache.max_bytes(exchange.cache_entry[0]))
+
     async def _fill_cache(self, exchange: Exchange, model: str, body: bytes) -> None:
         if exchange.cache_entry is not None and self.cache is not None:
             name, key = exchange.cache_entry
@@ -241,6 +248,7 @@ class ProxyEndpoint:
         route = attempt.route
         tap = SSEUsageTap(strip_usage=strip_usage, rename=route.rename_response)
         events = None if output is None else output.sse(self.chat)
+        collect = self._assembler(exchange, output)
         await exchange.start_stream()
         first = True
         last = 0.0
@@ -263,11 +271,15 @@ class ProxyEndpoint:
                         self.metrics.inter_token_gap(route.name, now - last)
                     last = now
                     await exchange.stream(out)
+                    if collect is not None:
+                        collect.feed(out)
             rest = tap.flush()
             if events is not None:
                 rest, _ = await events.process(rest)
                 rest += await events.close()  # text still held back when the upstream sent no [DONE]
             await exchange.stream(rest)
+            if collect is not None:
+                collect.feed(rest)
         except UpstreamError as exc:
             self.metrics.upstream_error(route.name, exc.code or "bad_gateway")
             await exchange.stream(error_event(exc.message, exc.type, exc.code or "bad_gateway"))
@@ -276,6 +288,8 @@ class ProxyEndpoint:
         await exchange.end_stream()
         if tap.usage is not None:
             self.add_usage(exchange, route, tap.usage)
+        if collect is not None and (answer := collect.answer(self.chat, tap.usage)) is not None:
+            await self._fill_cache(exchange, route.name, orjson.dumps(answer))
         return True
 
     async def _cascade(self, exchange: Exchange, data: dict[str, Any], weak: ModelRoute, decision: Decision) -> int:

@@ -21,6 +21,7 @@ def config(peer: ScriptedUpstream, store: dict[str, Any] | None = None) -> dict[
         "models": [
             {"name": "cached", "upstreams": [peer.base_url], "upstream_model": "echo", "cache": {"ttl_s": 0.5}},
             {"name": "plain", "upstreams": [peer.base_url], "upstream_model": "echo"},
+            {"name": "streamer", "engine": "sim", "sim": {"profile": "instant"}, "cache": {"ttl_s": 60}},
         ],
         "routes": [{"name": "front", "strategy": "rules", "default": "plain", "cache": {"ttl_s": 60}}],
         **({"store": store} if store else {}),
@@ -68,6 +69,26 @@ def test_a_stream_is_replayed_from_a_cached_whole_answer(cgw: RunningGateway) ->
         assert reply.headers["x-semgate-cache"] == "hit"
         text = "".join(chunk.choices[0].delta.content or "" for chunk in reply.parse() if chunk.choices)
     assert text == whole
+
+
+def test_a_streamed_answer_is_stored_whole_for_streams_and_plain_requests(cgw: RunningGateway) -> None:
+    client = openai.OpenAI(base_url=cgw.base_url, api_key="k1", max_retries=0, timeout=10)
+    messages = [{"role": "user", "content": "tell me a story"}]
+
+    def stream() -> tuple[str, str]:
+        with client.chat.completions.with_streaming_response.create(
+                model="streamer", messages=messages, max_tokens=12, stream=True) as reply:
+            text = "".join(chunk.choices[0].delta.content or "" for chunk in reply.parse() if chunk.choices)
+            return reply.headers["x-semgate-cache"], text
+
+    status, streamed = stream()
+    assert status == "miss" and streamed
+    whole = client.chat.completions.with_raw_response.create(model="streamer", messages=messages, max_tokens=12)
+    assert whole.headers["x-semgate-cache"] == "hit"
+    answer = whole.parse()
+    assert answer.choices[0].message.content == streamed and answer.choices[0].finish_reason == "length"
+    assert answer.usage is not None and answer.usage.completion_tokens == 12  # the usage the stream reported
+    assert stream() == ("hit", streamed)
 
 
 def test_entries_expire_after_their_ttl(cgw: RunningGateway, peer: ScriptedUpstream) -> None:
