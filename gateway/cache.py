@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from gateway.config import CacheConfig
+from gateway.errors import StoreUnavailable
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 from gateway.store.guarded import StoreGuard
@@ -60,4 +61,7 @@ class ResponseCache:
         if len(body) > config.max_bytes:
             return
         value = model.encode() + b"\n" + body
-        await self._guard.run("cache", partial(self._store.set, key, value, ttl_s=config.ttl_s), False)
+        try:
+            await self._guard.run("cache", partial(self._store.set, key, value, ttl_s=config.ttl_s), False)
+        except StoreUnavailable:
+            pass  # the answer has gone out already: fail-closed has nothing left to refuse

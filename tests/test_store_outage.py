@@ -103,3 +103,32 @@ def test_workflows_answer_503_while_the_store_is_down(bg: BackgroundLoop, redis:
         assert reply.status_code == 503 and reply.json()["error"]["code"] == "store_unavailable"
     finally:
         bg.run(support.stop_gateway(gw))
+
+
+def test_a_cache_fill_failing_after_the_reply_does_not_touch_the_reply(bg: BackgroundLoop, redis: RedisServer) -> None:
+    cfg = config(redis, "closed")
+    cfg["models"][0]["cache"] = {"ttl_s": 60}
+    gw = bg.run(support.start_gateway(cfg))
+    try:
+        cache = gw.gateway.cache
+        assert cache is not None
+        store = gw.gateway.store
+        original = store.set
+
+        async def failing_set(*args: Any, **kwargs: Any) -> bool:  # the lookup worked; the fill fails
+            from gateway.store import StoreError
+
+            raise StoreError("connection lost")
+
+        store.set = failing_set  # type: ignore[method-assign]
+        try:
+            reply, _ = post(gw)
+        finally:
+            store.set = original  # type: ignore[method-assign]
+        assert reply.status_code == 200 and reply.json()["choices"]
+        assert metric(gw, 'semgate_store_errors_total{op="cache",outcome="closed"}') == 1
+        # The request is counted as the 200 it was, and nothing tried to answer it twice.
+        assert metric(gw, 'semgate_requests_total{endpoint="chat",model="m",status="200"}') == 1
+        assert metric(gw, 'semgate_requests_total{endpoint="chat",model="m",status="503"}') == 0
+    finally:
+        bg.run(support.stop_gateway(gw))
