@@ -15,6 +15,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway.store.base import Meter, Store, StoreError, Takes
+from gateway.store.resp import PipelinedRedis
 
 _FIELD = b"v"  # the one field of a stream entry
 
@@ -76,7 +77,9 @@ class RedisStore(Store):
         )
         self._waiting = aioredis.Redis(connection_pool=waiting)
         self._timeout_s = timeout_s
-        self._meters = self._redis.register_script(_METERS)
+        # The commands every request may run (meters, key and cache look-ups) take
+        # a lean pipelined connection instead of redis-py's (gateway/store/resp.py).
+        self._fast = PipelinedRedis(url, timeout_s=timeout_s)
 
     async def check(self) -> None:
         try:
@@ -85,10 +88,9 @@ class RedisStore(Store):
             raise StoreError(f"redis is not reachable: {exc}") from exc
 
     async def get(self, key: str) -> bytes | None:
-        try:
-            return await self._redis.get(key)
-        except RedisError as exc:
-            raise StoreError(f"redis GET failed: {exc}") from exc
+        reply = await self._fast.call("GET", key)
+        assert reply is None or isinstance(reply, bytes)
+        return reply
 
     async def set(self, key: str, value: bytes, *, ttl_s: float | None = None, only_new: bool = False) -> bool:
         try:
@@ -192,10 +194,9 @@ class RedisStore(Store):
         args: list[str | float | int] = [mode]
         for meter, amount in takes:
             args += [repr(meter.capacity), repr(meter.rate), repr(amount), _ms(meter.ttl_s)]
-        try:
-            return list(await self._meters(keys=[meter.key for meter, _ in takes], args=args))
-        except RedisError as exc:
-            raise StoreError(f"redis meter script failed: {exc}") from exc
+        reply = await self._fast.script(_METERS, [meter.key for meter, _ in takes], args)
+        assert isinstance(reply, list)
+        return reply
 
     async def take(self, takes: Takes) -> tuple[int, float] | None:
         if not takes:
@@ -246,5 +247,6 @@ class RedisStore(Store):
             raise StoreError(f"redis HDEL failed: {exc}") from exc
 
     async def close(self) -> None:
+        self._fast.close()
         await self._redis.aclose()
         await self._waiting.aclose()
