@@ -11,7 +11,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,10 +165,11 @@ TENANTS_YAML = (
 )
 
 
-def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False) -> str:
+def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False, redis_url: str | None = None) -> str:
     server = "server: {access_log: false}\n" if access_log else ""
+    store = f"store: {{backend: redis, url: '{redis_url}'}}\n" if redis_url else ""
     return (
-        f"{server}{TENANTS_YAML if tenants else ''}models:\n"
+        f"{server}{store}{TENANTS_YAML if tenants else ''}models:\n"
         f"  - name: bench\n"
         f"    upstreams: [http://127.0.0.1:{upstream.plain_port}/v1]\n"
         f"  - name: bench-stream\n"
@@ -174,11 +177,13 @@ def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False) -
     )
 
 
-def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1, tenants: bool = False) -> Endpoint:
+def start_semgate(
+    tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1, tenants: bool = False, redis_url: str | None = None,
+) -> Endpoint:
     """The gateway (`workers` processes; 1: the single-process path) on the server cores; waits for /health."""
     for access_log in (True, False):
         config = tmp / "semgate.yaml"
-        config.write_text(_semgate_yaml(upstream, access_log, tenants))
+        config.write_text(_semgate_yaml(upstream, access_log, tenants, redis_url))
         port = free_port()
         argv = [*semgate_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
         if workers > 1:
@@ -191,6 +196,28 @@ def start_semgate(tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1
             if not (access_log and "access_log" in service.log_tail(60)):
                 raise
     raise AssertionError("unreachable")
+
+
+def start_redis(tmp: Path, cpus: CpuPlan) -> tuple[Service, str]:
+    """A redis-server on the load cores (it is shared state, not the server under test)."""
+    if not shutil.which("redis-server"):
+        raise ServiceError("redis-server is not installed (scripts/setup-system.sh)")
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    service = Service("redis", argv, tmp / "redis.log", cpus.load).start()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        service.check_alive()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return service, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            pass
+        time.sleep(0.05)
+    service.stop()
+    raise ServiceError("redis-server did not answer PING")
 
 
 def litellm_available() -> str | None:

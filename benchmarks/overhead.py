@@ -24,6 +24,7 @@ missed or not), 1 when a row failed to run or answered errors under load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -49,9 +50,11 @@ from benchmarks._load import (
 from benchmarks._procs import CpuPlan, ServiceError, pin_tree, plan_cpus, rss_mb
 from benchmarks._servers import Endpoint
 
-ROWS = ("direct", "nginx", "semgate", "semgate-tenants", "litellm")
+ROWS = ("direct", "nginx", "semgate", "semgate-tenants", "semgate-tenants-redis", "litellm")
 ROW_NAMES = {"direct": "direct", "nginx": "nginx proxy_pass", "semgate": "semgate",
-             "semgate-tenants": "semgate + tenant key, limits, budget", "litellm": "litellm"}
+             "semgate-tenants": "semgate + tenant key, limits, budget",
+             "semgate-tenants-redis": "semgate + tenants, limits in Redis", "litellm": "litellm"}
+TENANT_ROWS = ("semgate-tenants", "semgate-tenants-redis")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "overhead.json"
 WORKERS_JSON = Path(__file__).resolve().parent / "results" / "overhead-workers.json"
 
@@ -236,7 +239,7 @@ STARTERS: dict[str, tuple[Callable[[], str | None], Starter]] = {
 
 
 def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: Settings) -> dict[str, Any]:
-    workers, tenants = 1, name == "semgate-tenants"
+    workers, tenants = 1, name in TENANT_ROWS
     if name.startswith("semgate-") and not tenants:
         workers = int(name.removeprefix("semgate-").removesuffix("w"))
     available, start = STARTERS["semgate" if name.startswith("semgate") else name]
@@ -244,10 +247,22 @@ def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings:
     if why_not:
         return {"status": "failed" if name.startswith("semgate") else "skipped", "reason": why_not}
     log(f"starting {row_name(name)}")
-    if name.startswith("semgate"):
-        endpoint = _servers.start_semgate(tmp, cpus, upstream, workers, tenants)
-    else:
-        endpoint = start(tmp, cpus, upstream)
+    with contextlib.ExitStack() as stack:
+        redis_url = None
+        if name == "semgate-tenants-redis":
+            redis, redis_url = _servers.start_redis(tmp, cpus)
+            stack.enter_context(redis)
+        if name.startswith("semgate"):
+            endpoint = _servers.start_semgate(tmp, cpus, upstream, workers, tenants, redis_url)
+        else:
+            endpoint = start(tmp, cpus, upstream)
+        assert endpoint.service is not None
+        return _measure_proxy(name, endpoint, upstream, settings, cpus, workers)
+
+
+def _measure_proxy(
+    name: str, endpoint: Endpoint, upstream: Endpoint, settings: Settings, cpus: CpuPlan, workers: int,
+) -> dict[str, Any]:
     assert endpoint.service is not None
     with endpoint.service:
         row = measure(endpoint, upstream, settings, with_rss=True)

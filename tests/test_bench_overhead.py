@@ -110,7 +110,7 @@ def test_only_always_keeps_the_direct_baseline() -> None:
     from benchmarks.overhead import selected_rows
 
     assert selected_rows("semgate") == ["direct", "semgate"]
-    assert selected_rows(None) == ["direct", "nginx", "semgate", "semgate-tenants", "litellm"]
+    assert selected_rows(None) == ["direct", "nginx", "semgate", "semgate-tenants", "semgate-tenants-redis", "litellm"]
     assert selected_rows("semgate-tenants") == ["direct", "semgate-tenants"]
     with pytest.raises(SystemExit):
         selected_rows("haproxy")
