@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -41,8 +42,24 @@ def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> An
     return body
 
 
+def duration(text: str) -> float:
+    """Seconds from `90`, `90s`, `15m`, `12h` or `30d`."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], units[text[-1]]) if text[-1:] in units else (text, 1)
+    try:
+        seconds = float(number) * unit
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 15m, 12h, 30d)") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return seconds
+
+
 def create(args: argparse.Namespace) -> int:
-    record = _call(args, "POST", "/admin/v1/keys", json={"tenant": args.tenant, "name": args.name})
+    body = {"tenant": args.tenant, "name": args.name}
+    if args.expires_in is not None:
+        body["expires_in_s"] = args.expires_in
+    record = _call(args, "POST", "/admin/v1/keys", json=body)
     if args.json:
         print(json.dumps(record, indent=2))
     else:
@@ -57,8 +74,9 @@ def list_keys(args: argparse.Namespace) -> int:
         print(json.dumps(records, indent=2))
         return 0
     print(f"{'id':<22} {'tenant':<16} {'name':<16} {'key':<16} {'status'}")
+    now = time.time()
     for r in records:
-        status = "revoked" if r["revoked"] else "active"
+        status = "revoked" if r["revoked"] else "expired" if r.get("expires") and r["expires"] <= now else "active"
         print(f"{r['id']:<22} {r['tenant']:<16} {r['name'][:16]:<16} {r['hint']:<16} {status}")
     return 0
 
@@ -99,6 +117,7 @@ def add_commands(commands: Any) -> None:
     p = keys.add_parser("create", parents=[common], help="a new key for a tenant (printed once)")
     p.add_argument("--tenant", required=True)
     p.add_argument("--name", default="", help="what the key is for")
+    p.add_argument("--expires-in", type=duration, default=None, help="e.g. 12h or 30d (default: never)")
     p.set_defaults(run=_guarded(create))
     p = keys.add_parser("list", parents=[common], help="keys (never the keys themselves)")
     p.add_argument("--tenant", default=None)

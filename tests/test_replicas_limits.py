@@ -141,3 +141,17 @@ def test_the_cli_explains_a_wrong_admin_key_or_an_unreachable_gateway(replicas: 
     assert wrong.returncode == 1 and "401" in wrong.stderr and "Traceback" not in wrong.stderr
     gone = semgate("keys", "list", "--url", f"http://127.0.0.1:{free_port()}")
     assert gone.returncode == 1 and "cannot reach" in gone.stderr
+
+
+def test_a_key_created_with_an_expiry_lists_as_expired_afterwards(replicas: list[str]) -> None:
+    done = semgate("keys", "create", "--tenant", "other", "--name", "temp", "--expires-in", "1s", "--json",
+                   "--url", replicas[0])
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert ask(replicas[1], record["key"]) == 200
+    time.sleep(1.2)
+    assert ask(replicas[1], record["key"]) == 401
+    listed = semgate("keys", "list", "--tenant", "other", "--url", replicas[1]).stdout
+    assert any(line.startswith(record["id"]) and line.endswith("expired") for line in listed.splitlines())
+    bad = semgate("keys", "create", "--tenant", "other", "--expires-in", "soon")
+    assert bad.returncode == 2 and "not a duration" in bad.stderr

@@ -1,6 +1,6 @@
 """The admin API (`/admin/v1`, the admin key) and each tenant's own usage (`/v1/usage`).
 
-    POST   /admin/v1/keys                 {"tenant", "name"} -> the key, shown this once
+    POST   /admin/v1/keys                 {"tenant", "name", "expires_in_s"?} -> the key, shown this once
     GET    /admin/v1/keys[?tenant=]       records without the keys
     DELETE /admin/v1/keys/{id}            revoke
     GET    /admin/v1/tenants              the configured tenants and their settings
@@ -25,6 +25,8 @@ class NewKey(BaseModel):
 
     tenant: str
     name: str = Field(default="", max_length=200)
+    # The key stops working this many seconds from now (default: never).
+    expires_in_s: float | None = Field(default=None, gt=0, le=10 * 365 * 86400)
 
 
 class AdminDisabled(PermissionDenied):
@@ -48,7 +50,7 @@ def mount(api: FastAPI, access: Access) -> None:
         admin(request)
         if body.tenant not in access.tenants:
             raise BadRequest(f"tenant {body.tenant!r} is not configured; add it under `tenants`", param="tenant")
-        plain, record = await access.keys.create(body.tenant, body.name)
+        plain, record = await access.keys.create(body.tenant, body.name, body.expires_in_s)
         return {**record, "key": plain}
 
     @api.get("/admin/v1/keys")

@@ -62,21 +62,30 @@ class KeyRing:
             if cached is not None and cached[0] is not None:
                 return cached[0]  # known before the outage: keep serving it
             raise StoreUnavailable("cannot check the API key: the gateway's store is unavailable") from None
-        tenant = orjson.loads(raw)["tenant"] if raw is not None else None
+        record = orjson.loads(raw) if raw is not None else None
+        tenant = record["tenant"] if record is not None else None
+        trust = self._cache_s if tenant is not None else min(self._cache_s, NEGATIVE_CACHE_S)
+        if record is not None and record.get("expires"):  # never trusted past its expiry
+            trust = min(trust, record["expires"] - time.time())
         if len(self._cache) >= MAX_CACHED:
             self._cache.clear()  # crude but bounded: garbage keys cannot grow it without limit
-        self._cache[key_hash] = (tenant, now + (self._cache_s if tenant is not None else min(self._cache_s, NEGATIVE_CACHE_S)))
+        self._cache[key_hash] = (tenant, now + trust)
         return tenant
 
-    async def create(self, tenant: str, name: str = "") -> tuple[str, dict[str, Any]]:
-        """A new key for the tenant: (the plain key, to show once; its record)."""
+    async def create(self, tenant: str, name: str = "", expires_in_s: float | None = None) -> tuple[str, dict[str, Any]]:
+        """A new key for the tenant: (the plain key, to show once; its record).
+
+        With expires_in_s the key stops working then: its look-up entry expires in the store.
+        """
         plain = PREFIX + secrets.token_urlsafe(32)
         key_hash = hash_key(plain.encode())
+        now = time.time()
         record = {
             "id": "key_" + secrets.token_hex(8), "object": "api_key", "tenant": tenant, "name": name,
-            "created": int(time.time()), "hint": plain[:8] + "…" + plain[-4:], "revoked": None,
+            "created": int(now), "expires": int(now + expires_in_s) if expires_in_s else None,
+            "hint": plain[:8] + "…" + plain[-4:], "revoked": None,
         }
-        await self._store.set(_lookup(key_hash), orjson.dumps(record))
+        await self._store.set(_lookup(key_hash), orjson.dumps(record), ttl_s=expires_in_s)
         await self._store.hash_set(INDEX, record["id"], orjson.dumps({**record, "hash": key_hash}))
         return plain, record
 
