@@ -61,6 +61,8 @@ class TenantLimits:
         self._usage_prefix = f"semgate:usage:{tag}"
         # Period labels cost a datetime conversion; they change at most hourly.
         self._periods: dict[Period, tuple[str, float]] = {}
+        self._budgets: tuple[float, list[tuple[Meter, float, str]]] | None = None  # (valid until, meters)
+        self._admission: tuple[list[tuple[Meter, float, str]], tuple[Any, Any, Any]] | None = None
 
     def _period(self, period: Period, now: float) -> tuple[str, float]:
         known = self._periods.get(period)
@@ -73,16 +75,26 @@ class TenantLimits:
         return bool(self._rpm or self._tpm or self.config.budgets)
 
     def budget_meters(self, now: float) -> list[tuple[Meter, float, str]]:
-        """(meter, period end, period label) for each budget, keyed by the current period."""
-        meters = []
-        for budget in self.config.budgets:
-            label, ends = self._period(budget.period, now)
-            key = f"{self._prefix}:{budget.period}:{label}"
-            meters.append((Meter(key, budget.usd, 0.0, ends - now + 3600), ends, label))
-        return meters
+        """(meter, period end, period label) for each budget, keyed by the current period.
+
+        Built once per period, not per request: a meter's TTL is counted from when
+        it was built, so it only ever outlives its period by more, never less.
+        """
+        cached = self._budgets
+        if cached is None or now >= cached[0]:
+            meters = []
+            for budget in self.config.budgets:
+                label, ends = self._period(budget.period, now)
+                key = f"{self._prefix}:{budget.period}:{label}"
+                meters.append((Meter(key, budget.usd, 0.0, ends - now + 3600), ends, label))
+            cached = self._budgets = (min((ends for _, ends, _ in meters), default=float("inf")), meters)
+        return cached[1]
 
     def admission(self, now: float) -> tuple[list[tuple[Meter, float]], list[str], list[float]]:
         """What `take` checks: the meters with amounts, the limit each is, and when budgets reset."""
+        budgets = self.budget_meters(now)
+        if self._admission is not None and self._admission[0] is budgets:
+            return self._admission[1]
         takes: list[tuple[Meter, float]] = []
         kinds: list[str] = []
         resets: list[float] = []
@@ -94,10 +106,11 @@ class TenantLimits:
             takes.append((self._tpm, 0.0))
             kinds.append("tpm")
             resets.append(0.0)
-        for meter, ends, _ in self.budget_meters(now):
+        for meter, ends, _ in budgets:
             takes.append((meter, 0.0))
             kinds.append("budget")
             resets.append(ends)
+        self._admission = (budgets, (takes, kinds, resets))
         return takes, kinds, resets
 
     def refusal(self, index: int, wait_s: float, now: float) -> Refusal:
