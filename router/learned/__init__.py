@@ -19,13 +19,13 @@ See docs/learned-router.md for the method, the split and the measured quality.
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.artifacts import read_artifact
 from router.learned import features
 
 DEFAULT_ARTIFACT = Path(__file__).resolve().parent / "mmlu_router.json"
@@ -78,16 +78,8 @@ class LearnedScorer:
     @classmethod
     def load(cls, path: str | Path | None = None) -> LearnedScorer:
         """Read an artifact written by `router.learned.train` (default: the committed one)."""
-        with open(path if path is not None else DEFAULT_ARTIFACT, encoding="utf-8") as f:
-            doc = json.load(f)
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} artifact")
-        if doc.get("feature_version") != features.VERSION:
-            # Features changed since training: its weights would mean nothing.
-            raise ValueError(
-                f"artifact was trained with feature version {doc.get('feature_version')}, "
-                f"the code has {features.VERSION}: retrain (python -m router.learned.train)"
-            )
+        doc = read_artifact(path, default=DEFAULT_ARTIFACT, kind=FORMAT, feature_version=features.VERSION,
+                            retrain="python -m router.learned.train")
         heads = [Head.from_json(doc["model"][name]) for name in HEADS]
         return cls(*heads, {k: v for k, v in doc.items() if k != "model"})
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import math
 import zlib
 from array import array
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.artifacts import read_artifact
 from policies.guards.base import Guard, Role, Verdict
 from policies.guards.embedded import features
 
@@ -115,16 +115,8 @@ class EmbeddedGuard(Guard):
     def load(cls, path: str | Path | None = None) -> EmbeddedGuard:
         """Read an artifact written by `python -m policies.guards.embedded.train`
         (default: the committed one)."""
-        with open(path if path is not None else DEFAULT_ARTIFACT, encoding="utf-8") as f:
-            doc = json.load(f)
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} artifact")
-        if doc.get("feature_version") != features.VERSION:
-            raise ValueError(
-                f"artifact was trained with feature version {doc.get('feature_version')}, "
-                f"the code has {features.VERSION}: retrain (python -m policies.guards.embedded.train)"
-            )
-        return cls(doc)
+        return cls(read_artifact(path, default=DEFAULT_ARTIFACT, kind=FORMAT, feature_version=features.VERSION,
+                                 retrain="python -m policies.guards.embedded.train"))
 
     # --- scoring ---------------------------------------------------------------
 
