@@ -26,7 +26,7 @@ from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
 from gateway.errors import GatewayError, error_body
-from gateway.exchange import Receive, Scope, Send
+from gateway.exchange import Exchange, Receive, Scope, Send
 from gateway.health import HealthMonitor
 from gateway.internal import LocalCompleter
 from gateway.metrics import GatewayMetrics
@@ -108,7 +108,7 @@ class Gateway:
             if self.access is not None:
                 refused = await self.access.authenticate(scope)
                 if refused is not None:
-                    await _reply_error(send, refused)
+                    await Exchange(scope, receive, send).reply_error(refused)
                     return
             handler = self._fast.get(scope["path"])
             if handler is not None:
@@ -172,13 +172,6 @@ def _with_tenant_profiles(config: GatewayConfig) -> PoliciesConfig:
     if not chosen:
         return config.policies
     return config.policies.model_copy(update={"tenants": {**config.policies.tenants, **chosen}})
-
-
-async def _reply_error(send: Send, error: GatewayError) -> None:
-    body = error.body()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), *error.headers()]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _error(status: int, message: str, type_: str, code: str) -> Response:

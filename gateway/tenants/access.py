@@ -27,10 +27,10 @@ from gateway.errors import (
     StoreUnavailable,
 )
 from gateway.exchange import Scope
-from gateway.headers import find_header
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 from gateway.store.guarded import StoreGuard
+from gateway.tenancy import bearer
 from gateway.tenants.accounting import Accounting
 from gateway.tenants.keys import KeyRing
 from gateway.tenants.limits import USAGE_PERIODS, TenantLimits, period_bounds, usage_report
@@ -38,13 +38,6 @@ from gateway.tenants.limits import USAGE_PERIODS, TenantLimits, period_bounds, u
 # Paths that need no tenant key: probes and scrapes, and the admin API (its own key).
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
 ADMIN_PREFIX = "/admin/"
-
-
-def bearer(scope: Scope) -> bytes | None:
-    value = find_header(scope["headers"], b"authorization")
-    if not value or value[:7].lower() != b"bearer ":
-        return None
-    return value[7:].strip() or None
 
 
 class Access:
@@ -146,10 +139,9 @@ class Access:
             fields = await self.store.hash_get(limits.usage_key(period, now))
             label, ends = period_bounds(period, now)
             periods[period] = {"period": label, "resets_at": int(ends), **usage_report(fields)}
-        budgets = limits.budget_meters(now)
-        spent = await self.store.used([meter for meter, _, _ in budgets])
-        rates = limits.rate_meters()
-        in_use = await self.store.used([meter for _, meter in rates])
+        budgets, rates = limits.budget_meters(now), limits.rate_meters()
+        used = await self.store.used([meter for meter, _, _ in budgets] + [meter for _, meter in rates])
+        spent, in_use = used[:len(budgets)], used[len(budgets):]
         return {
             "object": "usage", "tenant": tenant, "usage": periods,
             "budgets": [
