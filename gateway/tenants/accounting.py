@@ -13,6 +13,7 @@ after a call ends).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -45,10 +46,7 @@ class Accounting:
         self._clock = clock
         self._sums: dict[tuple[str, str], _Sums] = {}
         self._flusher: asyncio.Task[None] | None = None
-
-    @property
-    def idle(self) -> bool:
-        return not self._sums and self._flusher is None
+        self._sleeping = False
 
     def add(self, limits: TenantLimits, model: str, prompt: int, completion: int, cost_usd: float) -> None:
         sums = self._sums.get((limits.name, model))
@@ -59,14 +57,23 @@ class Accounting:
         sums.completion += completion
         sums.cost_usd += cost_usd
         if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush_soon())
+            self._flusher = asyncio.create_task(self._flush_while_busy())
 
-    async def _flush_soon(self) -> None:
-        try:
-            await asyncio.sleep(self._interval_s)
+    async def _flush_while_busy(self) -> None:
+        """Flush every interval while there is something to write.
+
+        One task at a time: usage added while a flush is writing is picked up
+        by the next round of the same loop, never left waiting for a later
+        request to schedule a flush.
+        """
+        while self._sums:
+            self._sleeping = True
+            try:
+                await asyncio.sleep(self._interval_s)
+            finally:
+                self._sleeping = False
             await self.flush()
-        finally:
-            self._flusher = None
+        self._flusher = None  # no await since the check above: an add() now starts a new loop
 
     async def flush(self) -> None:
         """Write everything buffered now (also at shutdown: no usage is lost)."""
@@ -92,7 +99,10 @@ class Accounting:
             pass  # fail-closed has nothing left to refuse: the replies are out; the failure is counted
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            self._flusher = None
+        task, self._flusher = self._flusher, None
+        if task is not None:
+            if self._sleeping:
+                task.cancel()  # between flushes: nothing in hand
+            with contextlib.suppress(asyncio.CancelledError):
+                await task  # mid-flush: let it write what it took
         await self.flush()
