@@ -209,11 +209,35 @@ RouteConfig = Annotated[RulesRoute | LearnedRoute | CascadeRoute, Field(discrimi
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # --- what clients may send -------------------------------------------------
+    # A request body above this is refused with 413 (before it is read, when
+    # content-length says so; as soon as it is exceeded, when chunked).
     max_body_bytes: int = Field(default=16 * MiB, gt=0)
+    # Request line plus all headers; above this the request is refused with 431.
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    # --- how long clients may take (slowloris, half-sent bodies, idle sockets) --
+    # From the connection's first byte (or the end of the previous reply) to the
+    # end of the request headers; past it the connection is closed.
+    header_timeout_s: PositiveFloat = 10.0
+    # Longest silence while a request body is being received.
+    body_timeout_s: PositiveFloat = 15.0
+    # An idle keep-alive connection (no request under way) is closed after this.
+    keepalive_timeout_s: PositiveFloat = 5.0
+    # Open client connections per gateway process; more are answered 503 and
+    # closed at once. Also capped below the process's open-files limit, so
+    # upstream sockets, health probes and the store always find a descriptor.
+    max_client_connections: int = Field(default=4096, gt=0)
+    # --- upstreams ---------------------------------------------------------------
     # Upstream timeouts: connecting, and waiting for the next byte of a reply.
     connect_timeout_s: PositiveFloat = 5.0
     read_timeout_s: PositiveFloat = 600.0
     max_connections_per_upstream: int = Field(default=256, gt=0)
+    # A whole (non-streamed) upstream reply above this fails with 502
+    # upstream_reply_too_large instead of being buffered.
+    max_reply_bytes: int = Field(default=128 * MiB, gt=0)
+    # One server-sent event from an upstream stream; a larger one (or a stream
+    # that never frames an event) ends the stream with an in-band error and [DONE].
+    max_event_bytes: int = Field(default=4 * MiB, gt=0)
     access_log: bool = True
     # How often engines' /health is polled for /ready.
     health_interval_s: PositiveFloat = 5.0
