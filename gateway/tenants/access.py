@@ -51,7 +51,7 @@ class Access:
         self.tenants = {name: TenantLimits(name, settings) for name, settings in config.tenants.items()}
         static = {value: name for name, settings in config.tenants.items() for value in settings.key_hashes}
         auth = config.auth
-        self.keys = KeyRing(store, static, cache_s=auth.key_cache_s if auth else 5.0)
+        self.keys = KeyRing(store, static, cache_s=auth.key_cache_s if auth else 5.0, wall=clock)
         admin_key = os.environ.get(auth.admin_key_env or "") if auth and auth.admin_key_env else None
         self._admin_digest = hashlib.sha256(admin_key.encode()).digest() if admin_key else None
         self._clock = clock
@@ -72,7 +72,7 @@ class Access:
         except StoreUnavailable as exc:
             return exc
         if tenant is None or tenant not in self.tenants:
-            return AuthenticationFailed("invalid API key (unknown or revoked)")
+            return AuthenticationFailed("invalid API key (unknown, revoked or expired)")
         scope["semgate.tenant"] = tenant
         return None
 
