@@ -196,7 +196,9 @@ class ProxyEndpoint:
         """The model, then those of its fallbacks the request may reach (a tenant's allow-list
         is not walked around by a failure: gateway/tenants/reach.py)."""
         routes = [model, *model.fallback_routes]
-        return routes if self.access is None else within(scope, routes)
+        if self.access is None or not model.fallback_routes:  # the model itself is within reach already
+            return routes
+        return within(scope, routes)
 
     async def _forward(
         self, exchange: Exchange, data: dict[str, Any], body: bytes, model: ModelRoute, route_header: bytes,
