@@ -316,7 +316,7 @@ class GatewayConfig(_Section):
         for model in self.models:
             _known(models, model.fallbacks, f"model {model.name!r} fallbacks")
         for route in self.routes:
-            targets = _route_targets(route)
+            targets = route_targets(route)
             _known(models, targets, f"route {route.name!r}")
         for where, name in self.policies.models_named():
             _known(models, [name], where)
@@ -337,7 +337,7 @@ class GatewayConfig(_Section):
                 hashes.add(value)
 
 
-def _route_targets(route: RulesRoute | LearnedRoute | CascadeRoute) -> list[str]:
+def route_targets(route: RulesRoute | LearnedRoute | CascadeRoute) -> list[str]:
     if isinstance(route, RulesRoute):
         return [route.default, *(rule.model for rule in route.rules)]
     return [route.weak, route.strong]

@@ -25,7 +25,7 @@ from gateway import cascade
 from gateway.dispatch import UpstreamRejected
 from gateway.exchange import Exchange
 from policies import confidence, refusal
-from policies.decisions import Blocked, Decision, Report
+from policies.decisions import BLOCK, Blocked, Decision, Report
 from policies.inbound import InputOutcome, apply_guard, apply_pii, user_text
 from policies.outbound import OutputPolicies
 from policies.runtime import Policies, Profile
@@ -33,6 +33,7 @@ from policies.runtime import Policies, Profile
 if TYPE_CHECKING:
     from gateway.proxy import ProxyEndpoint
     from gateway.routes import ModelRoute
+    from policies.config import UncertaintyPolicy
 
 
 class PolicedServe:
@@ -47,6 +48,8 @@ class PolicedServe:
             for policy, judge in profile.input_guards:
                 if not policy.speculative:
                     await apply_guard(policy, judge, outcome)
+            if outcome.reroute_to is not None and not self.proxy.may_send(exchange.scope, outcome.reroute_to):
+                raise _reroute_denied(outcome.reroute_to)
         except Blocked as blocked:
             return await self._blocked(exchange, data, profile, outcome.report, blocked)
         output = None
@@ -128,6 +131,8 @@ class PolicedServe:
         sampled = confidence.samples_wanted(data, policy)
         assessment = confidence.assess(answer, policy, self.proxy.chat, sampled=sampled)
         self._observe(model, assessment)
+        if assessment.action == "escalate" and not self._may_escalate(exchange, policy, outcome.report):
+            assessment = confidence.without_escalation(assessment, policy)
         if assessment.action == "escalate" and policy.escalate_to:
             outcome.report.add(assessment.decision())
             model = self.proxy.catalog.models[policy.escalate_to]
@@ -147,13 +152,22 @@ class PolicedServe:
         exchange.reply_headers += [(b"x-semgate-model", model.name.encode()), (b"x-semgate-route", b"policy")]
         return await self.proxy.reply_answer(exchange, cascade.as_client_asked(answer, data, data["model"]), data)
 
+    def _may_escalate(self, exchange: Exchange, policy: UncertaintyPolicy, report: Report) -> bool:
+        """Escalation goes only to a model the tenant may use; otherwise the policy acts as if
+        it had nothing to escalate to (it hedges or abstains by its other thresholds)."""
+        assert policy.escalate_to is not None
+        if self.proxy.may_send(exchange.scope, policy.escalate_to):
+            return True
+        report.add(Decision("uncertainty", "escalation", "skipped", f"{policy.escalate_to} is not among the tenant's models"))
+        return False
+
     def _observe(self, model: ModelRoute, assessment: confidence.Assessment) -> None:
         if assessment.confidence is not None:  # no logprobs: no estimate to count
             self.proxy.metrics.confidence_estimated(model.name, assessment.confidence)
 
     async def _ask(self, exchange: Exchange, model: ModelRoute, probe: dict[str, Any]
                    ) -> tuple[dict[str, Any] | None, int, bytes]:
-        status, body = await self.proxy.fetch_whole(exchange, [model, *model.fallback_routes], probe)
+        status, body = await self.proxy.fetch_whole(exchange, self.proxy.chain(exchange.scope, model), probe)
         if status != 200:
             return None, status, body
         answer = orjson.loads(body)
@@ -163,6 +177,14 @@ class PolicedServe:
     async def _relay_error(self, exchange: Exchange, status: int, body: bytes) -> int:
         await exchange.reply_error(UpstreamRejected(status, body))
         return status
+
+
+def _reroute_denied(target: str) -> Blocked:
+    """A guard asked for a reroute the tenant may not take. Serving the request where it was
+    going would overrule the guard, and its allow-list is a hard boundary: it is blocked."""
+    decision = Decision("input", "reroute", BLOCK, f"{target} is not among the tenant's models")
+    return Blocked(decision, "the request was to be rerouted to a model this API key may not use",
+                   ("reroute_denied",))
 
 
 def _blocked_by(verdicts: asyncio.Future[Any] | None) -> Blocked | None:

@@ -33,6 +33,7 @@ from gateway.protocol import validate
 from gateway.routes import ModelRoute
 from gateway.streaming import SSEUsageTap, error_event
 from gateway.tenancy import tenant_of
+from gateway.tenants.reach import within
 from gateway.upstream import UpstreamClient
 from policies.decisions import Blocked
 from router.catalog import refit
@@ -187,6 +188,18 @@ class ProxyEndpoint:
         self.metrics.decision(name, decision.model, decision.kind)
         return self.catalog.models[decision.model], decision
 
+    def may_send(self, scope: Scope, name: str) -> bool:
+        """Whether a policy may send this request on to `name` (a reroute, an escalation)."""
+        return self.access is None or self.access.redirect(scope, name)
+
+    def chain(self, scope: Scope, model: ModelRoute) -> list[ModelRoute]:
+        """The model, then those of its fallbacks the request may reach (a tenant's allow-list
+        is not walked around by a failure: gateway/tenants/reach.py)."""
+        routes = [model, *model.fallback_routes]
+        if self.access is None or not model.fallback_routes:  # the model itself is within reach already
+            return routes
+        return within(scope, routes)
+
     async def _forward(
         self, exchange: Exchange, data: dict[str, Any], body: bytes, model: ModelRoute, route_header: bytes,
         output: OutputPolicies | None = None,
@@ -198,7 +211,7 @@ class ProxyEndpoint:
         replicas = model.replicas
         affinity = replicas.affinity_of(data, exchange.header(replicas.session_header))
         attempt = await self.dispatcher.send(
-            exchange, [model, *model.fallback_routes], _body_builder(data, body, strip_usage), affinity,
+            exchange, self.chain(exchange.scope, model), _body_builder(data, body, strip_usage), affinity,
             exchange.header(b"x-semgate-perf"),
         )
         exchange.reply_headers += [(b"x-semgate-model", attempt.route.name.encode()), (b"x-semgate-route", route_header)]

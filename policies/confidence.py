@@ -77,6 +77,11 @@ def _action(confidence: float | None, policy: UncertaintyPolicy, escalated: bool
     return "annotate" if policy.annotate else "ok"
 
 
+def without_escalation(assessment: Assessment, policy: UncertaintyPolicy) -> Assessment:
+    """What to do when escalating is not an option (the tenant may not use escalate_to)."""
+    return Assessment(assessment.confidence, assessment.signal, _action(assessment.confidence, policy, True))
+
+
 def apply(answer: dict[str, Any], assessment: Assessment, policy: UncertaintyPolicy, chat: bool) -> dict[str, Any]:
     """The answer after a hedge or an abstention (unchanged otherwise)."""
     if assessment.action not in ("hedge", "abstain"):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from gateway.config import GatewayConfig
+from gateway.config import GatewayConfig, route_targets
 from gateway.errors import (
     AuthenticationFailed,
     BudgetExceeded,
@@ -34,6 +34,7 @@ from gateway.tenancy import bearer
 from gateway.tenants.accounting import Accounting
 from gateway.tenants.keys import KeyRing
 from gateway.tenants.limits import USAGE_PERIODS, TenantLimits, period_bounds, usage_report
+from gateway.tenants.reach import REACH, ModelReach, reachable
 
 # Paths that need no tenant key: probes and scrapes, and the admin API (its own key).
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
@@ -49,9 +50,13 @@ class Access:
         self.metrics = metrics
         self.guard = guard
         self.tenants = {name: TenantLimits(name, settings) for name, settings in config.tenants.items()}
+        targets = {route.name: route_targets(route) for route in config.routes}
+        # Tenants without a list reach everything: no entry, nothing put in their requests' scope.
+        self._reach = {name: ModelReach(settings.models, targets)
+                       for name, settings in config.tenants.items() if settings.models is not None}
         static = {value: name for name, settings in config.tenants.items() for value in settings.key_hashes}
         auth = config.auth
-        self.keys = KeyRing(store, static, cache_s=auth.key_cache_s if auth else 5.0)
+        self.keys = KeyRing(store, static, cache_s=auth.key_cache_s if auth else 5.0, wall=clock)
         admin_key = os.environ.get(auth.admin_key_env or "") if auth and auth.admin_key_env else None
         self._admin_digest = hashlib.sha256(admin_key.encode()).digest() if admin_key else None
         self._clock = clock
@@ -72,7 +77,7 @@ class Access:
         except StoreUnavailable as exc:
             return exc
         if tenant is None or tenant not in self.tenants:
-            return AuthenticationFailed("invalid API key (unknown or revoked)")
+            return AuthenticationFailed("invalid API key (unknown, revoked or expired)")
         scope["semgate.tenant"] = tenant
         return None
 
@@ -89,8 +94,31 @@ class Access:
     # ---- admission and accounting -------------------------------------------------
 
     def allows(self, tenant: str | None, model: str) -> bool:
-        limits = self.tenants.get(tenant or "")
-        return limits is None or limits.config.models is None or model in limits.config.models
+        reach = self._reach.get(tenant or "")
+        return reach is None or model in reach.listed
+
+    def enter(self, scope: Scope, name: str) -> bool:
+        """Whether the request's tenant may call `name`; if so, the models the request may
+        reach through it go into the scope (gateway/tenants/reach.py)."""
+        reach = self._reach.get(scope.get("semgate.tenant") or "")
+        if reach is None:
+            return True
+        through = reach.through(name)
+        if through is None:
+            return False
+        scope[REACH] = through
+        return True
+
+    def redirect(self, scope: Scope, name: str) -> bool:
+        """Whether the gateway may send this request on to `name` of its own accord (a policy's
+        reroute or escalation): only within the request's reach; a listed route adds its targets."""
+        if not reachable(scope, name):
+            return False
+        reach = self._reach.get(scope.get("semgate.tenant") or "")
+        through = reach.through(name) if reach is not None else None
+        if through is not None:
+            scope[REACH] = scope.get(REACH, frozenset()) | through
+        return True
 
     async def admit(self, scope: Scope, model: str) -> None:
         """Raise if the tenant may not call `model` now (no access, a rate limit, a budget)."""
@@ -98,7 +126,7 @@ class Access:
         limits = self.tenants.get(tenant or "")
         if limits is None:
             return
-        if limits.config.models is not None and model not in limits.config.models:
+        if not self.enter(scope, model):
             self.metrics.limit_rejected(limits.name, "model")
             raise ModelNotFound(f"model {model!r} does not exist or tenant {limits.name!r} has no access to it",
                                 param="model")
