@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from gateway.sse import events
+
 
 class StreamAssembler:
     """Collects the SSE bytes sent to the client, up to `limit` bytes."""
@@ -33,7 +35,7 @@ class StreamAssembler:
         if self._size > self._limit:
             return None
         chunks = []
-        for event in b"".join(self._parts).split(b"\n\n"):
+        for event in events(b"".join(self._parts)):
             if not event.startswith(b"data: "):
                 continue
             if event == b"data: [DONE]":
