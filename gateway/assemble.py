@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gateway.sse import events
+from gateway.sse import data_of, events
 
 
 class StreamAssembler:
@@ -36,12 +36,13 @@ class StreamAssembler:
             return None
         chunks = []
         for event in events(b"".join(self._parts)):
-            if not event.startswith(b"data: "):
+            data = data_of(event)
+            if data is None:
                 continue
-            if event == b"data: [DONE]":
+            if data == b"[DONE]":
                 return _whole(chunks, chat, usage) if chunks else None
             try:
-                chunk = orjson.loads(event[6:])
+                chunk = orjson.loads(data)
             except orjson.JSONDecodeError:
                 return None
             if not isinstance(chunk, dict) or "error" in chunk or _has_logprobs(chunk):

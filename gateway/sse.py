@@ -24,6 +24,18 @@ def events(data: bytes) -> list[bytes]:
     return [event for event in data.split(SEPARATOR) if event]
 
 
+def data_of(event: bytes) -> bytes | None:
+    """An event's data field (its `data:` lines joined by `\n`), or None when it has none."""
+    if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line
+        return _value(event)
+    lines = [_value(line) for line in event.split(b"\n") if line.startswith(b"data:")]
+    return b"\n".join(lines) if lines else None
+
+
+def _value(line: bytes) -> bytes:
+    return line[6:] if line[5:6] == b" " else line[5:]  # the spec drops one space after the colon
+
+
 class EventFramer:
     """Cuts a byte stream into whole events; `feed` returns them, `\\n`-framed."""
 

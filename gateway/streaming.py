@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import error_body
-from gateway.sse import SEPARATOR, EventFramer, events
+from gateway.sse import SEPARATOR, EventFramer, data_of, events
 
 USAGE_MARKERS = (b'"usage":{', b'"usage": {')
 
@@ -54,8 +54,8 @@ class SSEUsageTap:
     def _take_usage(self, data: bytes) -> bytes:
         kept = []
         for event in events(data):
-            if _has_usage(event) and event.startswith(b"data:"):
-                payload = _parse(event[5:])
+            if _has_usage(event) and (data := data_of(event)) is not None:
+                payload = _parse(data)
                 if payload is not None and isinstance(payload.get("usage"), dict):
                     self.usage = payload["usage"]
                     if self.strip_usage and not payload.get("choices"):

@@ -32,12 +32,13 @@ class StreamPolicies:
         """(bytes to send, stop?) for complete events; stop after a block."""
         out: list[bytes] = []
         for event in sse.events(events):
-            if event == b"data: [DONE]":
+            data = sse.data_of(event)
+            if data == b"[DONE]":
                 out.append(await self.close())
                 out.append(b"data: [DONE]\n\n")
                 continue
             try:
-                chunk = orjson.loads(event[5:]) if event.startswith(b"data:") else None
+                chunk = orjson.loads(data) if data is not None else None
             except orjson.JSONDecodeError:
                 chunk = None
             if not isinstance(chunk, dict) or not chunk.get("choices"):
