@@ -248,10 +248,18 @@ def test_a_crlf_stream_is_cached_as_its_whole_answer(client: openai.OpenAI, endi
 
 
 @pytest.mark.parametrize("ending", ["crlf", "cr"])
-def test_output_guards_read_a_crlf_stream(client: openai.OpenAI, ending: str) -> None:
+def test_output_guards_read_a_crlf_stream(client: openai.OpenAI, gw: RunningGateway, ending: str) -> None:
+    before = output_decisions(gw)
     # The guard holds text back until judged: no event-by-event promise here.
     text, _ = stream_text(client, "guarded", ending, hold=False)
     assert text == "Hello, world"
+    assert output_decisions(gw) > before  # the guard read the text (a misframed stream slips past it)
+
+
+def output_decisions(gw: RunningGateway) -> float:
+    rows = httpx.get(gw.url + "/metrics").text.splitlines()
+    return sum(float(row.rsplit(" ", 1)[1]) for row in rows
+               if row.startswith("semgate_policy_decisions_total{") and 'stage="output"' in row)
 
 
 def test_a_stream_that_never_ends_an_event_ends_with_an_in_band_error(gw: RunningGateway,
