@@ -77,11 +77,11 @@ class UpstreamConnection(asyncio.Protocol):
             self._fail(ConnectionLost("upstream closed the connection mid-reply"))
 
     def eof_received(self) -> bool | None:
-        # A reply delimited by connection close (no length, not chunked).
-        try:
-            self._parser.feed_data(b"")
-        except httptools.HttpParserError:
-            pass
+        # A reply delimited by connection close (no length, not chunked) ends
+        # here; httptools has no way to be told so, hence the check of our own.
+        if self._headers_done and not self.complete and self._close_delimited():
+            self.on_message_complete()
+            self.keep_alive = False
         return None
 
     # --- httptools callbacks ------------------------------------------------
@@ -151,9 +151,16 @@ class UpstreamConnection(asyncio.Protocol):
     async def read_body(self, limit: int) -> bytes:
         """The whole body, up to `limit` bytes; raises UpstreamReplyTooLarge beyond it
         (from content-length before reading, else as soon as the bytes exceed it)."""
-        self._read_whole(limit)
-        if self._error is not None:
-            raise self._error
+        # Reading stops at HIGH_WATER for a slow streaming client; a whole read
+        # must drain instead, or a reply over HIGH_WATER waits for read_timeout.
+        self._whole = True
+        self._high_water = limit
+        declared = _content_length(self.headers)
+        if (declared is not None and declared > limit) or self._buffered > limit:
+            raise self._refuse_whole()
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
         while not self.complete:
             await self._wait()
         chunks = self._chunks
@@ -179,25 +186,20 @@ class UpstreamConnection(asyncio.Protocol):
 
     # --- internals ----------------------------------------------------------
 
-    def _read_whole(self, limit: int) -> None:
-        # Reading stops at HIGH_WATER for a slow streaming client; a whole read
-        # must drain instead, or a reply over HIGH_WATER waits for read_timeout.
-        self._whole = True
-        self._high_water = limit
-        declared = _content_length(self.headers)
-        if (declared is not None and declared > limit) or self._buffered > limit:
-            self._refuse_whole()
-        elif self._paused and self._transport is not None:
-            self._paused = False
-            self._transport.resume_reading()
+    def _close_delimited(self) -> bool:
+        return find_header(self.headers, b"content-length") is None and find_header(
+            self.headers, b"transfer-encoding") is None
 
-    def _refuse_whole(self) -> None:
+    def _refuse_whole(self) -> BaseException:
         self._chunks.clear()
         self._buffered = 0
-        if self._error is None:  # not twice: the parser may still be inside this read's data
+        if not isinstance(self._error, UpstreamReplyTooLarge):  # once: the parser may still be in this read's data
+            self._error = None
             self._fail(UpstreamReplyTooLarge(f"the upstream reply is larger than {self._high_water} bytes "
                                              "(server.max_reply_bytes)"))
             self.abort()  # the rest is not wanted: drop the request upstream too
+        assert self._error is not None
+        return self._error
 
     async def _wait(self) -> None:
         if self._error is not None:
