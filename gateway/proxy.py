@@ -40,7 +40,7 @@ from gateway.headers import find_header
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import validate
 from gateway.routes import ModelRoute
-from gateway.streaming import SSEUsageTap, error_event, usage_of
+from gateway.streaming import SSEUsageTap, error_event, is_json, usage_of
 from gateway.tenancy import tenant_of
 from gateway.upstream import UpstreamClient
 from policies.decisions import Blocked
@@ -222,7 +222,7 @@ class ProxyEndpoint:
         ok: bool | None = False  # the replica's verdict; None: not its doing
         try:
             if stream and reply.status == 200:
-                if _is_json(reply.headers):
+                if is_json(reply.headers):  # the upstream ignored `stream`
                     await self._replay_whole(exchange, attempt, strip_usage, output)
                     ok = True
                 else:
@@ -356,8 +356,12 @@ class ProxyEndpoint:
         try:
             body = await attempt.reply.read()
             ok = attempt.reply.status < 500
-        except (asyncio.CancelledError, UpstreamReplyTooLarge):
-            ok = None  # the client left, or the answer is over our limit: the replica did nothing wrong
+        except asyncio.CancelledError:
+            ok = None  # the client left; the replica did nothing wrong
+            raise
+        except UpstreamReplyTooLarge as exc:
+            ok = None  # over our limit: not the replica's fault either
+            self.metrics.upstream_error(attempt.route.name, exc.code or "bad_gateway")
             raise
         finally:
             attempt.finish(ok)
@@ -385,11 +389,6 @@ class ProxyEndpoint:
         if self.access is not None:
             self.access.account(exchange.scope, route.name, prompt, completion, cost)
 
-
-
-def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
-    content_type = find_header(headers, b"content-type")
-    return content_type is not None and content_type.startswith(b"application/json")
 
 
 def _body_builder(data: dict[str, Any], body: bytes, modified: bool) -> Callable[[ModelRoute], bytes]:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import error_body
+from gateway.headers import find_header
 from gateway.sse import SEPARATOR, EventFramer, data_of, events
 
 USAGE_MARKERS = (b'"usage":{', b'"usage": {')
@@ -63,6 +64,12 @@ class SSEUsageTap:
                         continue
             kept.append(event + SEPARATOR)
         return b"".join(kept)
+
+
+def is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A reply with a JSON body: to a stream request, a whole answer rather than events."""
+    content_type = find_header(headers, b"content-type")
+    return content_type is not None and content_type.startswith(b"application/json")
 
 
 def usage_of(body: bytes) -> dict[str, Any] | None:

@@ -155,8 +155,7 @@ class UpstreamConnection(asyncio.Protocol):
         # must drain instead, or a reply over HIGH_WATER waits for read_timeout.
         self._whole = True
         self._high_water = limit
-        declared = _content_length(self.headers)
-        if (declared is not None and declared > limit) or self._buffered > limit:
+        if self._buffered > limit or (not self.complete and _declared_over(self.headers, limit)):
             raise self._refuse_whole()
         if self._paused and self._transport is not None:
             self._paused = False
@@ -240,9 +239,10 @@ class UpstreamConnection(asyncio.Protocol):
             self._timer = None
 
 
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+def _declared_over(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
+    """The reply's content-length says it is over `limit` (checked before reading it)."""
     value = find_header(headers, b"content-length")
     try:
-        return int(value) if value is not None else None
+        return value is not None and int(value) > limit
     except ValueError:
-        return None
+        return False
