@@ -75,6 +75,7 @@ class Gateway:
             limit_per_origin=server.max_connections_per_upstream,
             connect_timeout=server.connect_timeout_s,
             read_timeout=server.read_timeout_s,
+            max_reply_bytes=server.max_reply_bytes,
         )
         self.engines = EngineSet(config.models, base_dir or Path.cwd())
         # Guard and uncertainty policies; None when no profile applies to anything.
@@ -90,6 +91,7 @@ class Gateway:
                 client=self.client,
                 metrics=self.metrics,
                 max_body_bytes=server.max_body_bytes,
+                max_event_bytes=server.max_event_bytes,
                 log_requests=server.access_log,
                 policies=self.policies,
                 access=self.access,

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from gateway.sse import data_of, events
+
 
 class StreamAssembler:
     """Collects the SSE bytes sent to the client, up to `limit` bytes."""
@@ -33,13 +35,14 @@ class StreamAssembler:
         if self._size > self._limit:
             return None
         chunks = []
-        for event in b"".join(self._parts).split(b"\n\n"):
-            if not event.startswith(b"data: "):
+        for event in events(b"".join(self._parts)):
+            data = data_of(event)
+            if data is None:
                 continue
-            if event == b"data: [DONE]":
+            if data == b"[DONE]":
                 return _whole(chunks, chat, usage) if chunks else None
             try:
-                chunk = orjson.loads(event[6:])
+                chunk = orjson.loads(data)
             except orjson.JSONDecodeError:
                 return None
             if not isinstance(chunk, dict) or "error" in chunk or _has_logprobs(chunk):

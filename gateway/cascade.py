@@ -29,14 +29,20 @@ def judge_answer(judge: Judge, status: int, body: bytes) -> tuple[dict[str, Any]
     """(parsed answer, trusted?, reason)."""
     if status != 200:
         return None, False, f"weak model answered {status}"
-    try:
-        answer = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None, False, "weak model sent invalid JSON"
-    if not isinstance(answer, dict):
+    answer = parse_answer(body)
+    if answer is None:
         return None, False, "weak model sent no answer"
     trusted, reason = judge(answer)
     return answer, trusted, reason
+
+
+def parse_answer(body: bytes) -> dict[str, Any] | None:
+    """A whole answer's JSON object; None for invalid JSON or anything else."""
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 def as_client_asked(answer: dict[str, Any], data: dict[str, Any], public_model: str) -> dict[str, Any]:

@@ -14,7 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateway.errors import GatewayError, UpstreamError, UpstreamTimeout, UpstreamUnavailable, error_body
+from gateway.errors import (
+    GatewayError,
+    UpstreamError,
+    UpstreamReplyTooLarge,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    error_body,
+)
 from gateway.exchange import Exchange
 from gateway.metrics import GatewayMetrics
 from gateway.routes import ModelRoute
@@ -127,14 +134,22 @@ class Dispatcher:
         if reply.status in route.config.retry.on_status:
             kind = "status_429" if reply.status == 429 else "status_5xx"
             self._failed(route, replica, kind, kind)
-            # Error bodies are small; keep it in case this was the last chance.
-            raise _Retryable(UpstreamRejected(reply.status, await reply.read()))
+            # Keep the error body in case this was the last chance.
+            raise _Retryable(UpstreamRejected(reply.status, await _error_body(reply)))
         return Attempt(route, replica, reply)
 
     def _failed(self, route: ModelRoute, replica: Replica, kind: str, metric: str) -> None:
         replica.in_flight -= 1
         replica.record_failure(kind)
         self.metrics.upstream_error(route.name, metric)
+
+
+async def _error_body(reply: UpstreamReply) -> bytes:
+    """An error reply's body; one over our reply limit is dropped, the status still counts."""
+    try:
+        return await reply.read()
+    except UpstreamReplyTooLarge:
+        return b"(body over server.max_reply_bytes)"
 
 
 class _Retryable(Exception):

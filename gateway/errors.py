@@ -141,5 +141,22 @@ class UpstreamTimeout(UpstreamError):
     code = "upstream_timeout"
 
 
+class UpstreamReplyTooLarge(UpstreamError):
+    """A whole upstream reply above `server.max_reply_bytes`: refused, not buffered.
+
+    A limit of ours, not a fault of the replica (a client can ask for a huge
+    answer), so it never counts against the replica's circuit breaker.
+    """
+
+    code = "upstream_reply_too_large"
+
+
+class UpstreamEventTooLarge(UpstreamError):
+    """A server-sent event that did not end within `server.max_event_bytes`
+    (or a stream that never frames one): the stream is ended in-band."""
+
+    code = "upstream_event_too_large"
+
+
 class ClientDisconnected(Exception):
     """The client went away; nothing is left to answer (not a GatewayError)."""

@@ -25,13 +25,22 @@ from gateway.assemble import StreamAssembler
 from gateway.cache import request_key
 from gateway.config import ModelConfig
 from gateway.dispatch import Attempt, Dispatcher, UpstreamRejected
-from gateway.errors import ClientDisconnected, GatewayError, InvalidJSON, MethodNotAllowed, ModelNotFound, UpstreamError
+from gateway.errors import (
+    ClientDisconnected,
+    GatewayError,
+    InvalidJSON,
+    MethodNotAllowed,
+    ModelNotFound,
+    UpstreamError,
+    UpstreamEventTooLarge,
+    UpstreamReplyTooLarge,
+)
 from gateway.exchange import JSON, Exchange, Receive, Scope, Send
 from gateway.headers import find_header
 from gateway.metrics import GatewayMetrics
 from gateway.protocol import validate
 from gateway.routes import ModelRoute
-from gateway.streaming import SSEUsageTap, error_event
+from gateway.streaming import SSEUsageTap, error_event, is_json, usage_of
 from gateway.tenancy import tenant_of
 from gateway.tenants.reach import within
 from gateway.upstream import UpstreamClient
@@ -68,6 +77,7 @@ class ProxyEndpoint:
         self, *, path: bytes, endpoint: str, schema: type[BaseModel], catalog: Catalog,
         client: UpstreamClient, metrics: GatewayMetrics, max_body_bytes: int, log_requests: bool,
         policies: Policies | None = None, access: Access | None = None, cache: ResponseCache | None = None,
+        max_event_bytes: int = 4 << 20,
     ) -> None:
         self.endpoint = endpoint
         self.chat = endpoint == "chat"
@@ -75,6 +85,7 @@ class ProxyEndpoint:
         self.catalog = catalog
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.max_event_bytes = max_event_bytes
         self.log_requests = log_requests
         self.dispatcher = Dispatcher(client, metrics, path)
         self.access = access  # tenants' model access, limits and budgets; None when auth is off
@@ -224,13 +235,22 @@ class ProxyEndpoint:
         ok: bool | None = False  # the replica's verdict; None: not its doing
         try:
             if stream and reply.status == 200:
-                ok = await self._relay_stream(exchange, attempt, strip_usage, output)
+                if is_json(reply.headers):  # the upstream ignored `stream`
+                    await self._replay_whole(exchange, attempt, strip_usage, output)
+                    ok = True
+                else:
+                    ok = await self._relay_stream(exchange, attempt, strip_usage, output)
             else:
                 await self._relay_whole(exchange, attempt, output)
                 ok = reply.status < 500
             return reply.status
         except (asyncio.CancelledError, Blocked):
             reply.abort()  # the client left, or a policy stopped the reply: drop the upstream request too
+            ok = None
+            raise
+        except UpstreamReplyTooLarge as exc:
+            # Our limit, not the replica's fault: a client asking for huge answers must not trip its breaker.
+            self.metrics.upstream_error(attempt.route.name, exc.code or "bad_gateway")
             ok = None
             raise
         finally:
@@ -241,7 +261,8 @@ class ProxyEndpoint:
         route, reply = attempt.route, attempt.reply
         body = await reply.read()
         if reply.status == 200:
-            self._count_usage(exchange, route, body)
+            if (usage := usage_of(body)) is not None:
+                self.add_usage(exchange, route, usage)
             if output is not None:
                 body = await output.check_body(body, self.chat)
             if route.rename_response is not None:
@@ -254,12 +275,34 @@ class ProxyEndpoint:
             self.metrics.upstream_error(route.name, "status_5xx")
         await exchange.reply_error(UpstreamRejected(reply.status, body))
 
+    async def _replay_whole(
+        self, exchange: Exchange, attempt: Attempt, strip_usage: bool, output: OutputPolicies | None
+    ) -> None:
+        """A stream request the upstream answered with one JSON body: replayed as the stream the client asked for
+        (passing JSON through would leave an SSE client with an empty stream)."""
+        route = attempt.route
+        body = await attempt.reply.read()
+        if route.rename_response is not None:
+            body = body.replace(*route.rename_response)
+        answer = cascade.parse_answer(body)
+        if answer is None or not isinstance(answer.get("choices"), list):
+            raise UpstreamError("the upstream answered a stream request with JSON that is not a completion")
+        if isinstance(answer.get("usage"), dict):
+            self.add_usage(exchange, route, answer["usage"])
+        if output is not None:
+            await output.check_answer(answer, self.chat)
+        await exchange.start_stream()
+        await exchange.stream(cascade.as_sse(answer, self.chat, include_usage=not strip_usage))
+        await exchange.end_stream()
+        if output is None:
+            await self._fill_cache(exchange, route.name, body)
+
     async def _relay_stream(
         self, exchange: Exchange, attempt: Attempt, strip_usage: bool, output: OutputPolicies | None
-    ) -> bool:
-        """Pass the stream through; False if the upstream broke it off."""
+    ) -> bool | None:
+        """Pass the stream through; False if the upstream broke it off, None if it hit our event limit."""
         route = attempt.route
-        tap = SSEUsageTap(strip_usage=strip_usage, rename=route.rename_response)
+        tap = SSEUsageTap(strip_usage=strip_usage, rename=route.rename_response, max_event_bytes=self.max_event_bytes)
         events = None if output is None else output.sse(self.chat)
         collect = self._assembler(exchange, output)
         await exchange.start_stream()
@@ -294,10 +337,11 @@ class ProxyEndpoint:
             if collect is not None:
                 collect.feed(rest)
         except UpstreamError as exc:
+            attempt.reply.abort()  # a stream cut short (or over our limit) is not read any further
             self.metrics.upstream_error(route.name, exc.code or "bad_gateway")
             await exchange.stream(error_event(exc.message, exc.type, exc.code or "bad_gateway"))
             await exchange.end_stream()
-            return False
+            return None if isinstance(exc, UpstreamEventTooLarge) else False
         await exchange.end_stream()
         if tap.usage is not None:
             self.add_usage(exchange, route, tap.usage)
@@ -328,6 +372,10 @@ class ProxyEndpoint:
         except asyncio.CancelledError:
             ok = None  # the client left; the replica did nothing wrong
             raise
+        except UpstreamReplyTooLarge as exc:
+            ok = None  # over our limit: not the replica's fault either
+            self.metrics.upstream_error(attempt.route.name, exc.code or "bad_gateway")
+            raise
         finally:
             attempt.finish(ok)
         return attempt.reply.status, body
@@ -344,14 +392,6 @@ class ProxyEndpoint:
             await exchange.reply(200, body, JSON)
             await self._fill_cache(exchange, str(answer.get("model") or data["model"]), body)
         return 200
-
-    def _count_usage(self, exchange: Exchange, route: ModelRoute, body: bytes) -> None:
-        try:
-            usage = orjson.loads(body).get("usage")
-        except (orjson.JSONDecodeError, AttributeError):
-            return
-        if isinstance(usage, dict):
-            self.add_usage(exchange, route, usage)
 
     def add_usage(self, exchange: Exchange, route: ModelRoute, usage: dict[str, Any]) -> None:
         """Count what the upstream reported: metrics, and the tenant's limits, budgets and usage."""

@@ -1,8 +1,10 @@
 """Output policies over a server-sent-event stream.
 
-Each SSE chunk's choices are passed through their `StreamFilter` (one per
-choice index): released text replaces the delta's content, and a block ends
-the stream with `finish_reason: "content_filter"` and `[DONE]`.
+Events arrive whole and `\n`-framed (gateway/sse.py frames the upstream's
+stream before anything reads it). Each SSE chunk's choices are passed through
+their `StreamFilter` (one per choice index): released text replaces the
+delta's content, and a block ends the stream with `finish_reason:
+"content_filter"` and `[DONE]`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from gateway import sse
 from policies import refusal
 from policies.decisions import Blocked
 from policies.outbound import OutputPolicies, StreamFilter
@@ -28,19 +31,18 @@ class StreamPolicies:
     async def process(self, events: bytes) -> tuple[bytes, bool]:
         """(bytes to send, stop?) for complete events; stop after a block."""
         out: list[bytes] = []
-        for event in events.split(b"\n\n"):
-            if not event:
-                continue
-            if event == b"data: [DONE]":
+        for event in sse.events(events):
+            data = sse.data_of(event)
+            if data == b"[DONE]":
                 out.append(await self.close())
                 out.append(b"data: [DONE]\n\n")
                 continue
             try:
-                chunk = orjson.loads(event[5:]) if event.startswith(b"data:") else None
+                chunk = orjson.loads(data) if data is not None else None
             except orjson.JSONDecodeError:
                 chunk = None
             if not isinstance(chunk, dict) or not chunk.get("choices"):
-                out.append(event + b"\n\n")
+                out.append(event + sse.SEPARATOR)
                 continue
             try:
                 await self._filter(chunk)

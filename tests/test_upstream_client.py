@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from gateway.errors import UpstreamTimeout, UpstreamUnavailable
+from gateway.errors import UpstreamReplyTooLarge, UpstreamTimeout, UpstreamUnavailable
 from gateway.upstream import Origin, UpstreamClient, build_head
 from tests import support
 from tests.support import PeerRequest, ScriptedUpstream
@@ -18,7 +18,7 @@ BODY = b'{"model": "m", "messages": []}'
 
 
 @asynccontextmanager
-async def serving(behaviour: support.Behaviour, **client_options: float) -> AsyncIterator[tuple[UpstreamClient, Origin, bytes, bytes]]:
+async def serving(behaviour: support.Behaviour, **client_options: float | int) -> AsyncIterator[tuple[UpstreamClient, Origin, bytes, bytes]]:
     """A scripted upstream answering model "m", and a client aimed at it."""
     peer = await ScriptedUpstream(behaviours={"m": behaviour}).start()
     client = UpstreamClient(**client_options)  # type: ignore[arg-type]
@@ -114,3 +114,50 @@ async def test_pool_limit_queues_requests_instead_of_failing() -> None:
 
         assert await asyncio.gather(*(one() for _ in range(8))) == [200] * 8
         assert peak <= 2
+
+
+BIG = b'{"data": "' + b"x" * (3 << 20) + b'"}'  # three times the streaming read-ahead
+
+
+async def big_reply(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
+    await support.respond(writer, 200, BIG)
+
+
+async def big_chunked_reply(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+    for start in range(0, len(BIG), 65536):
+        writer.write(b"%x\r\n%s\r\n" % (len(BIG[start:start + 65536]), BIG[start:start + 65536]))
+        await writer.drain()
+    writer.write(b"0\r\n\r\n")
+
+
+async def test_a_whole_reply_larger_than_the_read_ahead_is_read_whole() -> None:
+    # Before: reading paused at 1 MiB for a consumer that never drained it, until the read timeout.
+    async with serving(big_reply, read_timeout=1.0) as (client, origin, head, body):
+        for _ in range(2):  # and the connection is clean for the next request
+            reply = await client.request(origin, head, body)
+            await asyncio.sleep(0.1)  # the read-ahead fills (and pauses) before the body is asked for
+            assert await reply.read() == BIG
+
+
+@pytest.mark.parametrize("behaviour", [big_reply, big_chunked_reply])
+async def test_a_reply_over_max_reply_bytes_is_refused_and_its_connection_dropped(behaviour: support.Behaviour) -> None:
+    async with serving(behaviour, read_timeout=1.0, max_reply_bytes=1 << 20) as (client, origin, head, body):
+        reply = await client.request(origin, head, body)
+        with pytest.raises(UpstreamReplyTooLarge, match="max_reply_bytes"):
+            await reply.read()
+        # The next request gets a fresh connection (and the same answer).
+        reply = await client.request(origin, head, body)
+        with pytest.raises(UpstreamReplyTooLarge):
+            await reply.read()
+
+
+async def test_a_reply_ended_by_closing_the_connection_is_complete() -> None:
+    async def close_delimited(request: PeerRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"ok\": true}")
+        await writer.drain()
+        writer.close()
+
+    async with serving(close_delimited, read_timeout=1.0) as (client, origin, head, body):
+        reply = await client.request(origin, head, body)
+        assert await reply.read() == b'{"ok": true}'

@@ -14,10 +14,13 @@ from collections import deque
 
 import httptools
 
-from gateway.errors import UpstreamError, UpstreamTimeout
+from gateway.errors import UpstreamError, UpstreamReplyTooLarge, UpstreamTimeout
+from gateway.headers import find_header
 
 # Pause reading from the upstream once this much body is waiting for a slow
 # client, so a stalled consumer cannot make the gateway buffer a whole reply.
+# A reply read whole (`read_body`) is the gateway's own consumer instead: it
+# never pauses, and is bounded by its own limit (server.max_reply_bytes).
 HIGH_WATER = 1 << 20
 
 
@@ -44,6 +47,8 @@ class UpstreamConnection(asyncio.Protocol):
         self.keep_alive = False
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
+        self._high_water = HIGH_WATER  # the reply too large past this, once it is read whole
+        self._whole = False
         self._paused = False
         self._error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -72,11 +77,11 @@ class UpstreamConnection(asyncio.Protocol):
             self._fail(ConnectionLost("upstream closed the connection mid-reply"))
 
     def eof_received(self) -> bool | None:
-        # A reply delimited by connection close (no length, not chunked).
-        try:
-            self._parser.feed_data(b"")
-        except httptools.HttpParserError:
-            pass
+        # A reply delimited by connection close (no length, not chunked) ends
+        # here; httptools has no way to be told so, hence the check of our own.
+        if self._headers_done and not self.complete and self._close_delimited():
+            self.on_message_complete()
+            self.keep_alive = False
         return None
 
     # --- httptools callbacks ------------------------------------------------
@@ -92,10 +97,14 @@ class UpstreamConnection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         self._chunks.append(body)
         self._buffered += len(body)
-        if self._buffered > HIGH_WATER and not self._paused and self._transport is not None:
+        if self._buffered > self._high_water and not self._paused and self._transport is not None:
+            if self._whole:
+                self._refuse_whole()
+                return
             self._paused = True
             self._transport.pause_reading()
-        self._wake()
+        if not self._whole:  # a whole read wakes once, on completion
+            self._wake()
 
     def on_message_complete(self) -> None:
         self.complete = True
@@ -139,7 +148,18 @@ class UpstreamConnection(asyncio.Protocol):
             self._transport.resume_reading()
         return chunk
 
-    async def read_body(self) -> bytes:
+    async def read_body(self, limit: int) -> bytes:
+        """The whole body, up to `limit` bytes; raises UpstreamReplyTooLarge beyond it
+        (from content-length before reading, else as soon as the bytes exceed it)."""
+        # Reading stops at HIGH_WATER for a slow streaming client; a whole read
+        # must drain instead, or a reply over HIGH_WATER waits for read_timeout.
+        self._whole = True
+        self._high_water = limit
+        if self._buffered > limit or (not self.complete and _declared_over(self.headers, limit)):
+            raise self._refuse_whole()
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
         while not self.complete:
             await self._wait()
         chunks = self._chunks
@@ -164,6 +184,21 @@ class UpstreamConnection(asyncio.Protocol):
             self._transport.abort()
 
     # --- internals ----------------------------------------------------------
+
+    def _close_delimited(self) -> bool:
+        return find_header(self.headers, b"content-length") is None and find_header(
+            self.headers, b"transfer-encoding") is None
+
+    def _refuse_whole(self) -> BaseException:
+        self._chunks.clear()
+        self._buffered = 0
+        if not isinstance(self._error, UpstreamReplyTooLarge):  # once: the parser may still be in this read's data
+            self._error = None
+            self._fail(UpstreamReplyTooLarge(f"the upstream reply is larger than {self._high_water} bytes "
+                                             "(server.max_reply_bytes)"))
+            self.abort()  # the rest is not wanted: drop the request upstream too
+        assert self._error is not None
+        return self._error
 
     async def _wait(self) -> None:
         if self._error is not None:
@@ -202,3 +237,12 @@ class UpstreamConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+def _declared_over(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
+    """The reply's content-length says it is over `limit` (checked before reading it)."""
+    value = find_header(headers, b"content-length")
+    try:
+        return value is not None and int(value) > limit
+    except ValueError:
+        return False

@@ -52,8 +52,9 @@ class UpstreamReply:
         self._closed = False
 
     async def read(self) -> bytes:
+        """The whole body; UpstreamReplyTooLarge above the client's `max_reply_bytes`."""
         try:
-            return await self._conn.read_body()
+            return await self._conn.read_body(self._pool.max_reply_bytes)
         finally:
             self.close()
 
@@ -79,8 +80,11 @@ class UpstreamReply:
 class ConnectionPool:
     """Idle connections to one origin, newest first, bounded in total."""
 
-    def __init__(self, origin: Origin, *, limit: int, connect_timeout: float, read_timeout: float) -> None:
+    def __init__(
+        self, origin: Origin, *, limit: int, connect_timeout: float, read_timeout: float, max_reply_bytes: int
+    ) -> None:
         self.origin = origin
+        self.max_reply_bytes = max_reply_bytes
         self._limit = limit
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -153,17 +157,22 @@ class ConnectionPool:
 class UpstreamClient:
     """Sends requests to any configured upstream; owns one pool per origin."""
 
-    def __init__(self, *, limit_per_origin: int = 256, connect_timeout: float = 5.0, read_timeout: float = 600.0) -> None:
+    def __init__(
+        self, *, limit_per_origin: int = 256, connect_timeout: float = 5.0, read_timeout: float = 600.0,
+        max_reply_bytes: int = 128 << 20,
+    ) -> None:
         self._pools: dict[Origin, ConnectionPool] = {}
         self._limit = limit_per_origin
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
+        self._max_reply_bytes = max_reply_bytes
 
     def pool(self, origin: Origin) -> ConnectionPool:
         pool = self._pools.get(origin)
         if pool is None:
             pool = self._pools[origin] = ConnectionPool(
-                origin, limit=self._limit, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout
+                origin, limit=self._limit, connect_timeout=self._connect_timeout, read_timeout=self._read_timeout,
+                max_reply_bytes=self._max_reply_bytes,
             )
         return pool
 
