@@ -17,6 +17,7 @@ import orjson
 from dataflow.runner import CallError, OnDelta
 from gateway.exchange import Scope
 from gateway.headers import Headers, find_header
+from gateway.sse import SEPARATOR, data_of
 
 ASGIApp = Any  # Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -79,17 +80,18 @@ class _StreamReader:
         if self.status != 200:
             self._buffer += data
             return
+        # The gateway's own replies are always `\n`-framed (gateway/sse.py normalises upstreams).
         self._buffer += data
-        *events, self._buffer = self._buffer.split(b"\n\n")
+        *events, self._buffer = self._buffer.split(SEPARATOR)
         # The deltas of one body message go out as one: a store append per message, not per token.
         texts = [text for event in events if (text := self._event(event))]
         if texts:
             await self._on_delta("".join(texts))
 
     def _event(self, event: bytes) -> str:
-        if not event.startswith(b"data: "):
+        data = data_of(event)  # also when an upstream's `id:` or `event:` line came first
+        if not data:
             return ""
-        data = event[6:]
         if data == _DONE:
             self._complete = True
             return ""
