@@ -161,10 +161,14 @@ class GatewayProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._upgraded:
             return  # another protocol's bytes; the connection closes after the reply
-        if self._phase == BODY:
+        phase = self._phase
+        if phase == BODY:
             self._last_data = self.loop.time()
         else:
             self._head_bytes += len(data)
+            if phase == IDLE:  # a request begins; the timer is pending at or before its head deadline
+                self._phase = HEAD
+                self._deadline = self._head_deadline
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -182,6 +186,13 @@ class GatewayProtocol(HttpToolsProtocol):
             self._refuse(self._too_large())
 
     def _ignore_upgrade(self) -> None:
+        if _declares_body(self.headers):
+            # llhttp hands all that follows an upgrade request's head to the new
+            # protocol, body included: served as HTTP/1.1 it would lose its body.
+            self._phase = BODY  # the app has not run yet: the refusal is this request's answer
+            self._refuse(InvalidHTTP("protocol upgrades are not supported, and an Upgrade request's body cannot "
+                                     "be read; send it without Upgrade", code="upgrade_not_supported"))
+            return
         self._upgraded = True
         self.flow.pause_reading()
         if self.cycle is not None and not self.cycle.response_complete:
@@ -189,30 +200,21 @@ class GatewayProtocol(HttpToolsProtocol):
 
     # --- parser callbacks --------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._phase == IDLE:
-            self._phase = HEAD
-            self._deadline = self._head_deadline
-            self._arm(self._deadline)
-
+    # The base class is named, not super(): these run for every request.
     def on_headers_complete(self) -> None:
         # `_head_bytes` may include body bytes of the same read: only then count exactly.
         if self._head_bytes > self.limits.max_header_bytes and self._head_size() > self.limits.max_header_bytes:
             raise self._too_large()  # httptools wraps it; data_received finds it as the error's context
-        if self.parser.should_upgrade() and _declares_body(self.headers):
-            # llhttp hands everything after an upgrade request's head to the new
-            # protocol, body included: served as HTTP/1.1 it would lose its body.
-            raise InvalidHTTP("protocol upgrades are not supported, and an Upgrade request's body cannot be read; "
-                              "send it without Upgrade", code="upgrade_not_supported")
         self._head_bytes = 0
         self._phase = BODY
         self._last_data = now = self.loop.time()
-        self._arm(now + self.limits.body_timeout_s)
-        super().on_headers_complete()
+        deadline = now + self.limits.body_timeout_s
+        if self._timer is None or deadline < self._timer_at:  # else the pending timer re-arms itself
+            self._arm(deadline)
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
         if self.cycle.response_complete:  # answered before the body ended (an early 413)
             self._idle()
         else:
@@ -238,7 +240,8 @@ class GatewayProtocol(HttpToolsProtocol):
             self._phase, self._deadline = HEAD, self._head_deadline
         else:
             self._phase, self._deadline = IDLE, now + self.limits.keepalive_timeout_s
-        self._arm(self._deadline)
+        if self._timer is None or self._deadline < self._timer_at:
+            self._arm(self._deadline)
 
     # --- the timer ---------------------------------------------------------------
 
@@ -346,7 +349,7 @@ def client_connection_cap(config: GatewayConfig) -> int:
     limit = raise_open_files_limit()
     reserve = descriptor_reserve(config)
     cap = min(wanted, limit - reserve)
-    if cap < limit // 4:  # the reserve does not fit: still serve clients, and say so
+    if limit - reserve < limit // 4:  # the reserve hardly fits: still serve clients, and say so
         cap = min(wanted, limit // 4)
         log.warning("open-files limit %d is low for this config (%d descriptors wanted for upstreams, the store "
                     "and probes); raise it (ulimit -n)", limit, reserve)
