@@ -4,6 +4,7 @@ OpenAI-shaped JSON with x-request-id, then the connection closed."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -24,6 +25,15 @@ DOES_NOT_HANG = 4.0  # generous: every limit above is ≤ 1 s
 CHAT = b'{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}'
 
 
+LONG_ANSWER = HEADER_TIMEOUT + BODY_TIMEOUT + KEEPALIVE + 0.5
+
+
+async def answer_late(request: support.PeerRequest, writer: asyncio.StreamWriter) -> None:
+    """A generation that takes longer than every client timeout together."""
+    await asyncio.sleep(LONG_ANSWER)
+    await support.respond(writer, 200, support.completion("late", "finally"))
+
+
 def limits_config(peer: ScriptedUpstream, **server: object) -> dict:
     return {
         "server": {
@@ -35,8 +45,17 @@ def limits_config(peer: ScriptedUpstream, **server: object) -> dict:
 
 
 @pytest.fixture(scope="module")
-def gw(bg: BackgroundLoop, peer: ScriptedUpstream) -> Iterator[RunningGateway]:
-    running = bg.run(support.start_gateway(limits_config(peer)))
+def late_peer(bg: BackgroundLoop) -> Iterator[ScriptedUpstream]:
+    upstream = bg.run(ScriptedUpstream(behaviours={"late": answer_late}).start())
+    yield upstream
+    bg.run(upstream.stop())
+
+
+@pytest.fixture(scope="module")
+def gw(bg: BackgroundLoop, peer: ScriptedUpstream, late_peer: ScriptedUpstream) -> Iterator[RunningGateway]:
+    config = limits_config(peer)
+    config["models"].append({"name": "late", "upstreams": [late_peer.base_url]})
+    running = bg.run(support.start_gateway(config))
     yield running
     bg.run(support.stop_gateway(running))
 
@@ -208,6 +227,23 @@ def test_a_keep_alive_connection_serves_requests_spread_over_longer_than_the_tim
             sock.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
             time.sleep(KEEPALIVE * 0.6)
+
+
+def test_no_client_timeout_runs_while_the_gateway_is_answering(gw: RunningGateway) -> None:
+    client = openai.OpenAI(base_url=gw.base_url, api_key="x", max_retries=0)
+    started = time.monotonic()
+    reply = client.chat.completions.create(model="late", messages=[{"role": "user", "content": "hi"}])
+    assert reply.choices[0].message.content == "finally"
+    assert time.monotonic() - started >= LONG_ANSWER
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection(gw: RunningGateway) -> None:
+    one = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    last = b"GET /v1/models HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    reply = send(gw.port, one + one + last)
+    assert reply.raw.count(b"HTTP/1.1 200 OK") == 3
+    assert b'"object":"list"' in reply.raw.rsplit(b"HTTP/1.1 200 OK", 1)[1]
+    assert reply.closed
 
 
 # --- the connection cap --------------------------------------------------------------
