@@ -44,6 +44,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from gateway.config import GatewayConfig
+from gateway.server import uvicorn_config
 
 log = logging.getLogger("semgate.workers")
 
@@ -178,10 +179,9 @@ def serve_workers(config: GatewayConfig, config_path: str | None, base_dir: Path
         except Exception as exc:  # an engine that cannot start: one clear line, no traceback
             log.error("start-up failed: %s", exc)
             return 1
-        server_config = uvicorn.Config(
-            "gateway.workers:worker_app", factory=True, workers=workers, host=host, port=port,
-            loop="uvloop", http="httptools", lifespan="on", access_log=False, server_header=False,
-            proxy_headers=False, log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=10,
+        server_config = uvicorn_config(
+            "gateway.workers:worker_app", config, host=host, port=port, log_level=log_level,
+            factory=True, workers=workers,
         )
         try:
             sock = server_config.bind_socket()

@@ -23,6 +23,7 @@ import uvloop
 
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
+from gateway.server import uvicorn_config
 from gateway.store import Store
 
 T = TypeVar("T")
@@ -87,9 +88,7 @@ async def start_gateway(config: GatewayConfig | dict[str, Any], *, store: Store 
         config = parse_config(config)
     gateway = Gateway(config, store=store)
     sock = free_socket()
-    server = uvicorn.Server(
-        uvicorn.Config(gateway, lifespan="on", log_level="warning", access_log=False, http="httptools")
-    )
+    server = uvicorn.Server(uvicorn_config(gateway, config, log_level="warning"))
     running = RunningGateway(gateway, server, sock.getsockname()[1])
     running.task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
