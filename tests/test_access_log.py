@@ -20,7 +20,6 @@ import httpx
 import openai
 import pytest
 
-from gateway.accesslog import AccessLog
 from gateway.config import ConfigError, parse_config
 from gateway.exchange import Exchange
 from tests import support
@@ -160,6 +159,8 @@ def test_a_client_that_hangs_up_is_logged_as_499(gateway_with_log: Callable[...,
 
 
 def test_close_writes_every_line_still_pending(tmp_path: Path) -> None:
+    from gateway.accesslog import AccessLog
+
     path = tmp_path / "access.log"
     log = AccessLog(str(path), 100_000, lambda lines: None)
     exchange = Exchange({"type": "http", "headers": [], "client": ("10.1.2.3", 5000)}, receive_nothing, send_nothing)
