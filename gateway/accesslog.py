@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import logging
 import os
 import select
 import stat
@@ -42,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.exchange import Exchange
+
+log = logging.getLogger("semgate.access")
 
 FLUSH_INTERVAL_S = 0.05
 JOIN_TIMEOUT_S = 5.0
@@ -74,6 +77,7 @@ class AccessLog:
         self._chunk = PIPE_CHUNK
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._flushing = threading.Lock()
         if path is not None:  # a path that cannot be opened fails at start, not at the first request
             os.close(_open_append(path))
 
@@ -93,8 +97,10 @@ class AccessLog:
             self.dropped += 1
             self._on_drop(1)
             return
-        if self._thread is None:
-            self.start()
+        if self._thread is None and not self.start():
+            self.dropped += 1
+            self._on_drop(1)
+            return
         now = time.time()
         second = int(now)
         if second != self._second:  # one strftime per second, not per line
@@ -111,25 +117,41 @@ class AccessLog:
 
     # --- the writer -----------------------------------------------------------
 
-    def start(self) -> None:
-        """Open the destination and start the writer (the first line does this by itself)."""
+    def start(self) -> bool:
+        """Open the destination and start the writer (the first line does this by itself).
+
+        False if the file cannot be opened (removed folder, permissions): lines are dropped and counted.
+        """
         if self._thread is not None:
-            return
-        self._fd = _open_append(self.path) if self.path is not None else _stderr_fd()
+            return True
+        try:
+            self._fd = _open_append(self.path) if self.path is not None else _stderr_fd()
+        except OSError as exc:
+            log.error("cannot open the access log %s: %s", self.path, exc)
+            return False
         self._chunk = FILE_CHUNK if _is_file(self._fd) else PIPE_CHUNK
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True, name="semgate-access-log")
         self._thread.start()
+        return True
 
     def close(self) -> None:
-        """Write everything pending and stop the writer. A line after this starts it again."""
-        thread, self._thread = self._thread, None
+        """Write everything pending and stop the writer. A line after this starts it again.
+
+        Blocks (up to JOIN_TIMEOUT_S if the destination is stuck): call it off the event loop.
+        """
+        thread, fd = self._thread, self._fd
         if thread is None:
             return
         self._stop.set()
-        thread.join(JOIN_TIMEOUT_S)  # longer only if the destination is blocked; the thread is a daemon
-        if self.path is not None and not thread.is_alive():
-            os.close(self._fd)
+        thread.join(JOIN_TIMEOUT_S)  # the thread is a daemon: a stuck destination cannot hold the exit
+        if thread.is_alive():
+            self._thread = None
+            return
+        self._flush()  # lines of requests that ended while the writer was stopping
+        self._thread = None
+        if self.path is not None:
+            os.close(fd)
 
     def _run(self) -> None:
         while not self._stop.wait(FLUSH_INTERVAL_S):
@@ -137,6 +159,29 @@ class AccessLog:
         self._flush()
 
     def _flush(self) -> None:
+        with self._flushing:  # close() may flush while a restarted writer does
+            if self.path is not None:
+                self._follow_rotation(self.path)
+            self._flush_pending()
+
+    def _follow_rotation(self, path: str) -> None:
+        """logrotate (or a person) moved or removed the file: write to a new one at the path, as configured."""
+        try:
+            now, ours = os.stat(path), os.fstat(self._fd)
+            if (now.st_dev, now.st_ino) == (ours.st_dev, ours.st_ino):
+                return
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+        try:
+            fd = _open_append(path)
+        except OSError:
+            return  # keep writing to the old file rather than lose lines
+        os.close(self._fd)
+        self._fd = fd
+
+    def _flush_pending(self) -> None:
         pending = self._pending
         count = len(pending)
         if count:

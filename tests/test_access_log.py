@@ -172,6 +172,30 @@ def test_close_writes_every_line_still_pending(tmp_path: Path) -> None:
     assert lines[0].endswith(" endpoint=chat model=m served=- status=200 ms=1.2 tenant=- client=10.1.2.3")
 
 
+def test_a_rotated_log_file_is_reopened_at_its_path(tmp_path: Path) -> None:
+    from gateway.accesslog import AccessLog
+
+    path = tmp_path / "access.log"
+    log = AccessLog(str(path), 1000, lambda lines: None)
+    exchange = Exchange({"type": "http", "headers": [], "client": None}, receive_nothing, send_nothing)
+    log.request(exchange, "chat", "m", 200, 0.001)
+    wait_lines(path, 1)
+    path.rename(tmp_path / "access.log.1")  # logrotate's default: move, then expect a new file
+    for _ in range(2):
+        log.request(exchange, "chat", "m", 200, 0.001)
+    wait_lines(path, 2)
+    log.close()
+    assert len(access_lines(tmp_path / "access.log.1")) == 1 and len(access_lines(path)) == 2
+
+
+def test_an_access_log_path_that_cannot_be_opened_fails_at_start(tmp_path: Path) -> None:
+    from gateway.app import Gateway
+
+    config = parse_config({"server": {"access_log": str(tmp_path)}, "models": [{"name": "m", "upstreams": ["http://x/v1"]}]})
+    with pytest.raises(IsADirectoryError):  # `semgate serve` prints it as one line: start-up failed
+        Gateway(config)
+
+
 async def receive_nothing() -> dict[str, Any]:
     return {"type": "http.disconnect"}
 
