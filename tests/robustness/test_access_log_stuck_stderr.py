@@ -74,7 +74,7 @@ def test_a_stderr_nobody_reads_costs_counted_lines_not_requests(tmp_path: Path, 
         asyncio.run(load(port))  # every request must succeed although no line can be written
         assert time.monotonic() - started < 60
         lost = dropped(port)
-        assert lost >= REQUESTS - BUFFER_LINES - 4096 // 100
+        assert lost >= REQUESTS - 2 * BUFFER_LINES - 4096 // 100  # kept at most: the queue, the writer's batch, the pipe
         output: list[bytes] = []
         reader = threading.Thread(target=lambda: output.append(proc.stderr.read()))  # type: ignore[union-attr]
         reader.start()  # the shipper is back: what was kept is written, then the count of what was not
