@@ -48,6 +48,7 @@ log = logging.getLogger("semgate.access")
 
 FLUSH_INTERVAL_S = 0.05
 JOIN_TIMEOUT_S = 5.0
+REOPEN_RETRY_S = 1.0
 # A regular file opened with O_APPEND keeps each write() whole; a pipe or
 # terminal only keeps writes of up to PIPE_BUF bytes whole, so with
 # `--workers N` sharing one stderr pipe, chunks stay below that.
@@ -78,8 +79,13 @@ class AccessLog:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._flushing = threading.Lock()
+        self._retry_at = 0.0
         if path is not None:  # a path that cannot be opened fails at start, not at the first request
-            os.close(_open_append(path))
+            try:
+                os.close(_open_append(path))
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # a FIFO whose reader is not there yet may come later
+                    raise
 
     @classmethod
     def configured(cls, destination: Destination, max_pending: int, on_drop: Callable[[int], None]) -> AccessLog | None:
@@ -124,10 +130,13 @@ class AccessLog:
         """
         if self._thread is not None:
             return True
+        if time.monotonic() < self._retry_at:
+            return False
         try:
             self._fd = _open_append(self.path) if self.path is not None else _stderr_fd()
         except OSError as exc:
-            log.error("cannot open the access log %s: %s", self.path, exc)
+            self._retry_at = time.monotonic() + REOPEN_RETRY_S  # not an open() and an error line per request
+            log.error("cannot open the access log %s: %s; lines are dropped and counted", self.path, exc)
             return False
         self._chunk = FILE_CHUNK if _is_file(self._fd) else PIPE_CHUNK
         self._stop.clear()
@@ -191,9 +200,10 @@ class AccessLog:
         if missing != self._reported:  # said once the destination takes lines again
             self._reported = missing
             self._write(b"%s WARNING semgate.access: %d lines dropped so far: the access log's destination did "
-                        b"not keep up (max %d pending)\n" % (_utc(time.time()), missing, self.max_pending))
+                        b"not keep up (max %d pending)\n" % (_utc(time.time()), missing, self.max_pending),
+                        count_lost=False)  # not a request's line: losing it must not change the count it reports
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, count_lost: bool = True) -> None:
         """Write whole lines, each write() at most one chunk."""
         view, start, size = memoryview(data), 0, len(data)
         while start < size:
@@ -201,9 +211,10 @@ class AccessLog:
             if end <= start:  # one line longer than a chunk: it goes alone
                 end = data.find(b"\n", start) + 1 or size
             if not self._write_all(view[start:end]):
-                lines = data.count(b"\n", start)
-                self.lost += lines
-                self._on_drop(lines)
+                if count_lost:
+                    lines = data.count(b"\n", start)
+                    self.lost += lines
+                    self._on_drop(lines)
                 return
             start = end
 
@@ -240,8 +251,11 @@ def _served(exchange: Exchange) -> bytes:
 
 
 def _open_append(path: str) -> int:
+    """Opened without blocking: a FIFO with no reader raises (ENXIO) instead of holding the event loop."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+    os.set_blocking(fd, True)  # the writer thread may block; the event loop never writes
+    return fd
 
 
 def _stderr_fd() -> int:

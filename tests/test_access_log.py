@@ -188,6 +188,27 @@ def test_a_rotated_log_file_is_reopened_at_its_path(tmp_path: Path) -> None:
     assert len(access_lines(tmp_path / "access.log.1")) == 1 and len(access_lines(path)) == 2
 
 
+def test_lines_a_broken_destination_refuses_are_counted_once(tmp_path: Path) -> None:
+    from gateway.accesslog import AccessLog
+
+    fifo = tmp_path / "access.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    counted: list[int] = []
+    log = AccessLog(str(fifo), 1000, counted.append)
+    exchange = Exchange({"type": "http", "headers": [], "client": None}, receive_nothing, send_nothing)
+    log.request(exchange, "chat", "m", 200, 0.001)
+    assert drain(reader, until=b"semgate.access", timeout=5).count(b"\n") == 1
+    os.close(reader)  # the reader is gone: writes fail with EPIPE
+    for _ in range(5):
+        log.request(exchange, "chat", "m", 200, 0.001)
+    time.sleep(0.3)  # several writer rounds, each also failing to write the notice
+    log.close()
+    assert log.lost == 5 and sum(counted) == 5
+    log.request(exchange, "chat", "m", 200, 0.001)  # no reader, not even for a new open: dropped, counted, no hang
+    assert log.dropped == 1 and sum(counted) == 6
+
+
 def test_an_access_log_path_that_cannot_be_opened_fails_at_start(tmp_path: Path) -> None:
     from gateway.app import Gateway
 
