@@ -165,8 +165,8 @@ TENANTS_YAML = (
 )
 
 
-def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False, redis_url: str | None = None) -> str:
-    server = "server: {access_log: false}\n" if access_log else ""
+def _semgate_yaml(upstream: Endpoint, log_off: bool, tenants: bool = False, redis_url: str | None = None) -> str:
+    server = "server: {access_log: false}\n" if log_off else ""
     store = f"store: {{backend: redis, url: '{redis_url}'}}\n" if redis_url else ""
     return (
         f"{server}{store}{TENANTS_YAML if tenants else ''}models:\n"
@@ -179,11 +179,14 @@ def _semgate_yaml(upstream: Endpoint, access_log: bool, tenants: bool = False, r
 
 def start_semgate(
     tmp: Path, cpus: CpuPlan, upstream: Endpoint, workers: int = 1, tenants: bool = False, redis_url: str | None = None,
+    access_log: bool = False,
 ) -> Endpoint:
-    """The gateway (`workers` processes; 1: the single-process path) on the server cores; waits for /health."""
-    for access_log in (True, False):
+    """The gateway (`workers` processes; 1: the single-process path) on the server cores; waits for /health.
+
+    The access log is off unless `access_log` (the default config, as shipped)."""
+    for log_off in (True, False) if not access_log else (False,):
         config = tmp / "semgate.yaml"
-        config.write_text(_semgate_yaml(upstream, access_log, tenants, redis_url))
+        config.write_text(_semgate_yaml(upstream, log_off, tenants, redis_url))
         port = free_port()
         argv = [*semgate_command(), "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
         if workers > 1:
@@ -193,7 +196,7 @@ def start_semgate(
             service.wait_http(port, "/health", timeout=60)
             return Endpoint("semgate", port, port, service)
         except ServiceError:
-            if not (access_log and "access_log" in service.log_tail(60)):
+            if not (log_off and "access_log" in service.log_tail(60)):
                 raise
     raise AssertionError("unreachable")
 

@@ -5,7 +5,9 @@
     python -m benchmarks.overhead --only semgate --workers 1,2   # + `semgate-2w`: serve --workers 2
 
 Rows: `direct` (wrk straight to the instant nginx upstream), `nginx` (an nginx
-proxy_pass in front of it), `semgate` (one gateway process), `semgate-tenants`
+proxy_pass in front of it), `semgate` (one gateway process, access log off),
+`semgate-default` (the same with the default config: access log on, its lines
+counted against wrk's requests), `semgate-tenants`
 (the same with authentication on: a tenant key, RPM, TPM and a daily budget
 checked and charged on every request, in-memory store) and `litellm` (LiteLLM
 proxy, only where .venv-litellm exists). For each: non-streaming and
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _report, _servers
+from benchmarks import _accesslog, _report, _servers
 from benchmarks._load import (
     LoadError,
     check_completion,
@@ -50,11 +52,13 @@ from benchmarks._load import (
 from benchmarks._procs import CpuPlan, ServiceError, pin_tree, plan_cpus, rss_mb
 from benchmarks._servers import Endpoint
 
-ROWS = ("direct", "nginx", "semgate", "semgate-tenants", "semgate-tenants-redis", "litellm")
+ROWS = ("direct", "nginx", "semgate", "semgate-default", "semgate-tenants", "semgate-tenants-redis", "litellm")
 ROW_NAMES = {"direct": "direct", "nginx": "nginx proxy_pass", "semgate": "semgate",
+             "semgate-default": "semgate, default config (access log on)",
              "semgate-tenants": "semgate + tenant key, limits, budget",
              "semgate-tenants-redis": "semgate + tenants, limits in Redis", "litellm": "litellm"}
 TENANT_ROWS = ("semgate-tenants", "semgate-tenants-redis")
+SINGLE_ROWS = (*TENANT_ROWS, _accesslog.ROW)  # one gateway process; `semgate-Nw` rows have N
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "overhead.json"
 WORKERS_JSON = Path(__file__).resolve().parent / "results" / "overhead-workers.json"
 
@@ -162,7 +166,10 @@ def _counted_run(url: str, script: str, conc: int, settings: Settings, status_po
     return {**result.as_dict(), "upstream_requests": reached, "upstream_ratio": ratio}
 
 
-def _wrk_points(endpoint: Endpoint, settings: Settings, status_port: int) -> dict[str, Any]:
+def _wrk_points(
+    endpoint: Endpoint, settings: Settings, status_port: int, lines: _accesslog.LineCounter | None = None,
+) -> dict[str, Any]:
+    """The four timed points; with `lines`, each also counts its access-log lines."""
     out: dict[str, Any] = {}
     for stream in (False, True):
         mode, script, url = ("stream" if stream else "plain"), ("post-stream.lua" if stream else "post.lua"), endpoint.url(stream)
@@ -170,10 +177,23 @@ def _wrk_points(endpoint: Endpoint, settings: Settings, status_port: int) -> dic
         out[mode] = {}
         for conc in (1, 32):
             log(f"{endpoint.row}: {mode} c={conc} for {settings.duration_s:g}s")
-            out[mode][f"c{conc}"] = _counted_run(url, script, conc, settings, status_port)
+            before = lines.settled() if lines else 0
+            cell = out[mode][f"c{conc}"] = _counted_run(url, script, conc, settings, status_port)
+            if lines:
+                cell["access_log_lines"] = lines.settled() - before
             if endpoint.service:
                 endpoint.service.check_alive()
     return out
+
+
+def _access_log_check(endpoint: Endpoint, row: dict[str, Any]) -> dict[str, Any]:
+    """Lines vs requests over the timed points, and the gateway's own count of dropped lines."""
+    cells = [row[m][c] for m in _report.MODES for c in _report.CONCURRENCIES]
+    check = _accesslog.completeness(sum(c["requests"] for c in cells), sum(c["access_log_lines"] for c in cells),
+                                    _accesslog.dropped_lines(endpoint.plain_port))
+    log(f"{endpoint.row}: access log {check['lines']} lines for {check['wrk_requests']} requests, "
+        f"{check['dropped']} dropped")
+    return check
 
 
 def _soak(endpoint: Endpoint, settings: Settings, status_port: int) -> dict[str, Any]:
@@ -189,12 +209,17 @@ def _soak(endpoint: Endpoint, settings: Settings, status_port: int) -> dict[str,
     }
 
 
-def measure(endpoint: Endpoint, upstream: Endpoint, settings: Settings, with_rss: bool) -> dict[str, Any]:
+def measure(
+    endpoint: Endpoint, upstream: Endpoint, settings: Settings, with_rss: bool, count_lines: bool = False,
+) -> dict[str, Any]:
     _check(endpoint)
     service = endpoint.service if with_rss else None
     rss: dict[str, Any] = {"before": rss_mb(service.pid)} if service else {}
     row: dict[str, Any] = {"status": "ok", "url": endpoint.url(False), "stream_url": endpoint.url(True)}
-    row.update(_wrk_points(endpoint, settings, upstream.plain_port))
+    lines = _accesslog.LineCounter(endpoint.service.log_path) if count_lines and endpoint.service else None
+    row.update(_wrk_points(endpoint, settings, upstream.plain_port, lines))
+    if lines:
+        row["access_log"] = _access_log_check(endpoint, row)
     log(f"{endpoint.row}: TTFT over {settings.ttft_requests} streaming requests")
     row["stream"]["ttft"] = measure_ttft(endpoint.url(True), settings.ttft_requests)
     if service:
@@ -207,7 +232,8 @@ def measure(endpoint: Endpoint, upstream: Endpoint, settings: Settings, with_rss
     _check(endpoint)  # still correct after the load
     if not _all_valid(row):
         row["status"] = "invalid"
-        row["reason"] = "errors (non-2xx or socket errors) under load, or requests that never reached the upstream"
+        row["reason"] = ("errors (non-2xx or socket errors) under load, requests that never reached the upstream, "
+                         "or requests without an access-log line")
     return row
 
 
@@ -217,7 +243,8 @@ def _all_valid(row: dict[str, Any]) -> bool:
     # Each timed request must reach the upstream (no cache, no short-circuit);
     # a few extra are requests still in flight when wrk stopped counting.
     reached = all(cell["upstream_ratio"] >= 0.99 for cell in cells)
-    return all(cell["valid"] for cell in cells) and soak_ok and reached
+    logged = (row.get("access_log") or {}).get("accounted", True)  # a missing line the drop counter does not explain
+    return all(cell["valid"] for cell in cells) and soak_ok and reached and logged
 
 
 def run_direct(upstream: Endpoint, settings: Settings, cpus: CpuPlan) -> dict[str, Any]:
@@ -240,7 +267,7 @@ STARTERS: dict[str, tuple[Callable[[], str | None], Starter]] = {
 
 def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings: Settings) -> dict[str, Any]:
     workers, tenants = 1, name in TENANT_ROWS
-    if name.startswith("semgate-") and not tenants:
+    if name.startswith("semgate-") and name not in SINGLE_ROWS:
         workers = int(name.removeprefix("semgate-").removesuffix("w"))
     available, start = STARTERS["semgate" if name.startswith("semgate") else name]
     why_not = available()
@@ -253,7 +280,8 @@ def run_proxy(name: str, tmp: Path, cpus: CpuPlan, upstream: Endpoint, settings:
             redis, redis_url = _servers.start_redis(tmp, cpus)
             stack.enter_context(redis)
         if name.startswith("semgate"):
-            endpoint = _servers.start_semgate(tmp, cpus, upstream, workers, tenants, redis_url)
+            endpoint = _servers.start_semgate(tmp, cpus, upstream, workers, tenants, redis_url,
+                                              access_log=name == _accesslog.ROW)
         else:
             endpoint = start(tmp, cpus, upstream)
         assert endpoint.service is not None
@@ -265,7 +293,7 @@ def _measure_proxy(
 ) -> dict[str, Any]:
     assert endpoint.service is not None
     with endpoint.service:
-        row = measure(endpoint, upstream, settings, with_rss=True)
+        row = measure(endpoint, upstream, settings, with_rss=True, count_lines=name == _accesslog.ROW)
         row["pid_cores"] = sorted(cpus.server)
         if name.startswith("semgate"):
             row["workers"] = workers
@@ -305,6 +333,10 @@ def run_all(rows: list[str], settings: Settings, cpus: CpuPlan) -> dict[str, dic
     return results
 
 
+def all_targets(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {**_report.evaluate_targets(rows), **_accesslog.targets(rows)}
+
+
 def write_json(
     path: Path, machine: dict[str, Any], rows: dict[str, dict[str, Any]], settings: Settings, cpus: CpuPlan,
     note: str | None = None,
@@ -316,7 +348,7 @@ def write_json(
         "settings": {**settings.__dict__, "wrk_threads": 1, "concurrency": [1, 32]},
         "cpu_pinning": cpus.describe(),
         "rows": {row_name(name): row for name, row in rows.items()},
-        "targets": _report.evaluate_targets(rows),
+        "targets": all_targets(rows),
     }
     if note:
         document["note"] = note
@@ -339,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     _report.add_overheads(results)
     print(_report.format_table({row_name(n): r for n, r in results.items()}))
     print()
-    print(_report.format_targets(_report.evaluate_targets(results)))
+    print(_report.format_targets(all_targets(results)))
     write_json(args.json, machine, results, settings, cpus, args.note)
     print(f"\nwrote {args.json}")
     bad = [n for n, r in results.items() if r["status"] in ("failed", "invalid")]

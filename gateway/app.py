@@ -7,6 +7,7 @@ a FastAPI app, where per-request cost does not matter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from dataflow import api as dataflow_api
 from dataflow.executor import Executor
+from gateway.accesslog import AccessLog
 from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
@@ -82,6 +84,8 @@ class Gateway:
         policies = _with_tenant_profiles(config)
         self.policies = Policies(policies, self.metrics) if Policies.configured(policies) else None
         self.health = HealthMonitor(self.routes, server.health_interval_s, self.metrics)
+        self.access_log = AccessLog.configured(server.access_log, server.access_log_buffer_lines,
+                                               self.metrics.access_log_dropped.inc)
         self._fast = {
             path: ProxyEndpoint(
                 path=path.removeprefix("/v1").encode(),
@@ -92,7 +96,7 @@ class Gateway:
                 metrics=self.metrics,
                 max_body_bytes=server.max_body_bytes,
                 max_event_bytes=server.max_event_bytes,
-                log_requests=server.access_log,
+                access_log=self.access_log,
                 policies=self.policies,
                 access=self.access,
                 cache=self.cache,
@@ -159,6 +163,8 @@ class Gateway:
         if self._owns_store:
             await self.store.close()
         await self.engines.stop()
+        if self.access_log is not None:  # last: lines of requests that ended during shutdown are in
+            await asyncio.to_thread(self.access_log.close)
 
     def readiness(self) -> dict[str, Any]:
         models = {

@@ -8,12 +8,14 @@ import logging
 import logging.handlers
 import queue
 import sys
+import time
 from pathlib import Path
 
 import uvicorn
 import uvloop
 
 from gateway import admin_cli
+from gateway.accesslog import STDERR_LOCK
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
 from gateway.server import uvicorn_config
@@ -22,11 +24,25 @@ from gateway.store import StoreError
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class UTCFormatter(logging.Formatter):
+    """Timestamps as the access log writes them: 2026-12-08T03:10:02.123Z."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+
 def setup_logging(level: str) -> None:
-    """Log through a queue: the event loop never blocks on writing a line."""
+    """Log through a queue: the event loop never blocks on writing a line.
+
+    The access log (gateway/accesslog.py) writes to stderr by itself; it takes
+    this handler's lock for each write, so its lines and these never interleave
+    mid-line.
+    """
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     stream = logging.StreamHandler(sys.stderr)
-    stream.setFormatter(logging.Formatter(LOG_FORMAT))
+    stream.lock = STDERR_LOCK
+    stream.setFormatter(UTCFormatter(LOG_FORMAT))
     listener = logging.handlers.QueueListener(records, stream)
     listener.start()
     atexit.register(listener.stop)

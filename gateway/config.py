@@ -238,7 +238,12 @@ class ServerConfig(_Section):
     # One server-sent event from an upstream stream; a larger one (or a stream
     # that never frames an event) ends the stream with an in-band error and [DONE].
     max_event_bytes: int = Field(default=4 * MiB, gt=0)
-    access_log: bool = True
+    # One line per proxied request (gateway/accesslog.py): true writes to stderr,
+    # a path appends to that file, false turns it off.
+    access_log: bool | Annotated[str, Field(min_length=1)] = True
+    # Lines waiting for the access log's writer; past this they are dropped and
+    # counted (semgate_access_log_dropped_total) rather than held without bound.
+    access_log_buffer_lines: int = Field(default=32768, gt=0)
     # How often engines' /health is polled for /ready.
     health_interval_s: PositiveFloat = 5.0
 

@@ -140,6 +140,10 @@ class GatewayMetrics:
             "semgate_upstream_breaker_open", "1 while the replica's circuit breaker is open or half-open "
             "(updated with each health check).", ["model", "replica"], registry=r, multiprocess_mode="livemax",
         )
+        self.access_log_dropped = Counter(
+            "semgate_access_log_dropped", "Access-log lines dropped because the log's destination did not keep up "
+            "(or failed); the log itself says how many.", registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
         self._multiprocess = multiprocess()
         self._refreshers: list[Callable[[], None]] = []

@@ -49,13 +49,13 @@ from router.catalog import refit
 from router.strategies import Decision, RouteContext, Strategy
 
 if TYPE_CHECKING:
+    from gateway.accesslog import AccessLog
     from gateway.cache import ResponseCache
     from gateway.policed import PolicedServe
     from gateway.tenants.access import Access
     from policies.outbound import OutputPolicies
     from policies.runtime import Policies
 
-access_log = logging.getLogger("semgate.access")
 log = logging.getLogger("semgate.proxy")
 
 DIRECT = b"direct"
@@ -75,7 +75,7 @@ class ProxyEndpoint:
 
     def __init__(
         self, *, path: bytes, endpoint: str, schema: type[BaseModel], catalog: Catalog,
-        client: UpstreamClient, metrics: GatewayMetrics, max_body_bytes: int, log_requests: bool,
+        client: UpstreamClient, metrics: GatewayMetrics, max_body_bytes: int, access_log: AccessLog | None,
         policies: Policies | None = None, access: Access | None = None, cache: ResponseCache | None = None,
         max_event_bytes: int = 4 << 20,
     ) -> None:
@@ -86,7 +86,7 @@ class ProxyEndpoint:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.max_event_bytes = max_event_bytes
-        self.log_requests = log_requests
+        self.access_log = access_log  # None when `server.access_log` is off
         self.dispatcher = Dispatcher(client, metrics, path)
         self.access = access  # tenants' model access, limits and budgets; None when auth is off
         self.cache = cache  # None when no model or route opted in
@@ -126,11 +126,8 @@ class ProxyEndpoint:
             elapsed = time.perf_counter() - exchange.started
             if name != "-":
                 self.metrics.finished(name, self.endpoint, status, elapsed)
-            if self.log_requests:
-                access_log.info(
-                    "%s %s model=%s status=%d %.1fms", exchange.request_id.decode(), self.endpoint, name, status,
-                    elapsed * 1000,
-                )
+            if self.access_log is not None:
+                self.access_log.request(exchange, self.endpoint, name, status, elapsed)
 
     async def _read_request(self, exchange: Exchange) -> tuple[dict[str, Any], bytes]:
         body = await exchange.read_body(self.max_body_bytes)

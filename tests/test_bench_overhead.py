@@ -5,6 +5,7 @@ gateway is started here."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,7 +111,10 @@ def test_only_always_keeps_the_direct_baseline() -> None:
     from benchmarks.overhead import selected_rows
 
     assert selected_rows("semgate") == ["direct", "semgate"]
-    assert selected_rows(None) == ["direct", "nginx", "semgate", "semgate-tenants", "semgate-tenants-redis", "litellm"]
+    assert selected_rows(None) == [
+        "direct", "nginx", "semgate", "semgate-default", "semgate-tenants", "semgate-tenants-redis", "litellm",
+    ]
+    assert selected_rows("semgate,semgate-default", [1, 2]) == ["direct", "semgate", "semgate-2w", "semgate-default"]
     assert selected_rows("semgate-tenants") == ["direct", "semgate-tenants"]
     with pytest.raises(SystemExit):
         selected_rows("haproxy")
@@ -139,3 +143,60 @@ def test_cpu_plan_gives_workers_cores_but_keeps_one_for_the_load(monkeypatch: py
     assert _procs.plan_cpus(8).load == {3}
     monkeypatch.setattr(_procs.os, "sched_getaffinity", lambda _: {0, 1})
     assert _procs.plan_cpus(2).server == {0}
+
+
+def test_default_row_runs_the_shipped_config_and_the_baseline_turns_the_log_off() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks import _servers
+    from benchmarks._servers import Endpoint
+
+    upstream = Endpoint("direct", 1, 2, None)
+    assert "server" not in _servers._semgate_yaml(upstream, log_off=False)  # the default config: access log on
+    assert _servers._semgate_yaml(upstream, log_off=True).startswith("server: {access_log: false}")
+
+
+def test_access_log_lines_are_counted_incrementally_and_only_when_whole(tmp_path: Path) -> None:
+    from benchmarks._accesslog import LineCounter
+
+    log = tmp_path / "semgate.log"
+    line = b"2026-12-08T03:10:02.123Z INFO semgate.access: rid=a endpoint=chat model=m served=m status=200 ms=0.1\n"
+    log.write_bytes(b"2026-12-08T03:10:02.000Z INFO uvicorn.error: Started server process [1]\n" + line * 3)
+    counter = LineCounter(log)
+    assert counter.count() == 3
+    with open(log, "ab") as out:
+        out.write(line + line[:20])  # a line the writer has not finished yet
+    assert counter.count() == 4
+    with open(log, "ab") as out:
+        out.write(line[20:])
+    assert counter.count() == 5
+    assert counter.settled() == 5
+
+
+def test_completeness_needs_a_line_per_request_or_a_counted_drop() -> None:
+    from benchmarks._accesslog import completeness
+
+    assert completeness(1000, 1012, 0.0) == {  # requests still in flight when wrk stopped add lines
+        "wrk_requests": 1000, "lines": 1012, "dropped": 0.0, "missing": 0, "complete": True, "accounted": True,
+    }
+    lost = completeness(1000, 990, 0.0)
+    assert (lost["missing"], lost["complete"], lost["accounted"]) == (10, False, False)
+    dropped = completeness(1000, 990, 10.0)
+    assert (dropped["complete"], dropped["accounted"]) == (False, True)
+
+
+def test_access_log_cost_target_compares_the_default_row_with_the_log_off_row() -> None:
+    pytest.importorskip("psutil")
+    from benchmarks.overhead import all_targets
+
+    def row(rps: float, **extra: Any) -> dict[str, Any]:
+        return {"status": "ok", "plain": {"c32": _cell(rps, 1.0)}, **extra}
+
+    check = {"missing": 0}
+    targets = all_targets({"semgate": row(9000), "semgate-default": row(8300, access_log=check)})
+    assert targets["semgate_access_log_cost_pct"]["value"] == pytest.approx(7.8)
+    assert targets["semgate_access_log_cost_pct"]["met"] is True
+    assert targets["semgate_access_log_missing_lines"]["met"] is True
+    targets = all_targets({"semgate": row(9100), "semgate-default": row(5600, access_log={"missing": 3})})
+    assert targets["semgate_access_log_cost_pct"]["met"] is False  # today's 38 %
+    assert targets["semgate_access_log_missing_lines"]["met"] is False
+    assert all_targets({"semgate": row(9000)})["semgate_access_log_cost_pct"]["met"] is None
