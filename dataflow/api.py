@@ -18,6 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 from dataflow.errors import CallFailed, Cancelled, FetchTimeout
 from dataflow.executor import Executor, Session
 from dataflow.graph import Perf, VarStatus
+from dataflow.paging import Page
 from dataflow.remote import Remote
 from dataflow.writes import Body, CallBody, GraphBody, SessionBody, ValueBody, VariableBody, submit, variable
 from gateway.errors import BadRequest, GatewayError, InvalidJSON, PayloadTooLarge
@@ -59,7 +60,9 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
 
     @router.get("/sessions/{sid}")
     async def get_session(request: Request, sid: str) -> Response:
-        return _json(await executor.write(await target(request, sid), "describe"))
+        query = request.query_params
+        page = Page.parse(query.get("limit"), query.get("after"))  # a bad value is a 400 before any forwarding
+        return _json(await executor.write(await target(request, sid), "describe", params=page.params()))
 
     @router.delete("/sessions/{sid}")
     async def delete_session(request: Request, sid: str) -> Response:

@@ -17,6 +17,7 @@ import itertools
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from dataflow import writes
 from dataflow.errors import Cancelled, FetchTimeout, NotFound, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
 from dataflow.metrics import DataflowMetrics
+from dataflow.paging import Page
 from dataflow.remote import Forwarding, Remote, owner_alive, owner_gone
 from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
@@ -150,18 +152,29 @@ class Executor:
         self.sessions.pop(session.key, None)
         if self.remote is not None:
             self.remote.unwatch(session)
-        await self._cancel(session, list(session.graph.calls.values()), "the session was deleted")
+        unfinished = [call for call in session.graph.calls.values() if call.status not in ENDED]
+        await self._cancel(session, unfinished, "the session was deleted")
         await session.state.drop(list(session.graph.variables))
 
-    def describe(self, session: Session) -> dict[str, Any]:
+    def describe(self, session: Session, page: Page) -> dict[str, Any]:
+        """The session: counts by status always, and one page of its variables and calls.
+
+        Variables and calls are paged side by side, in the order they were
+        added (a session only grows, so an offset is a stable cursor): a
+        description is at most `page.limit` of each, however large the session."""
         graph = session.graph
+        end = page.after + page.limit
         calls = {
             call.id: {"status": call.status.value, "model": call.model, "perf": call.perf, "error": call.error}
-            for call in graph.calls.values()
+            for call in itertools.islice(graph.calls.values(), page.after, end)
         }
-        variables = {var.id: {"status": var.status.value} for var in graph.variables.values()}
+        variables = {
+            var.id: {"status": var.status.value} for var in itertools.islice(graph.variables.values(), page.after, end)
+        }
+        more = end < max(len(graph.calls), len(graph.variables))
         return {"id": session.id, "object": "dataflow.session", "created": session.created,
-                "ttl_s": session.state.ttl_s, "variables": variables, "calls": calls}
+                "ttl_s": session.state.ttl_s, "summary": _summary(graph), "variables": variables, "calls": calls,
+                "has_more": more, "next_after": str(end) if more else None}
 
     # ---- graphs ----------------------------------------------------------------
 
@@ -193,12 +206,14 @@ class Executor:
         return len(calls)
 
     async def _cancel(self, session: Session, calls: list[Call], why: str) -> None:
+        ended = []
         for call in calls:
             session.ready_at.pop(call.id, None)
             task = session.tasks.pop(call.id, None)
             if task is not None:
                 task.cancel()
-            await session.state.put(session.graph.fail(call, why, CallStatus.CANCELLED))
+            ended += session.graph.fail(call, why, CallStatus.CANCELLED)
+        await session.state.put(ended)  # in slices: thousands of calls may end here
 
     async def set_variable(self, session: Session, var_id: str, value: str) -> dict[str, Any]:
         var = session.graph.variables.get(var_id)
@@ -355,6 +370,12 @@ class Executor:
         for session in idle:
             await self.end(session)
         return len(idle)
+
+
+def _summary(graph: Graph) -> dict[str, dict[str, int]]:
+    variables = Counter(var.status.value for var in graph.variables.values())
+    calls = Counter(call.status.value for call in graph.calls.values())
+    return {"variables": {"total": len(graph.variables), **variables}, "calls": {"total": len(graph.calls), **calls}}
 
 
 def _busy(session: Session) -> bool:

@@ -261,6 +261,31 @@ def test_deleting_a_session_ends_a_waiting_fetch(gw: RunningGateway, bg: Backgro
     assert not gw.gateway.dataflow.sessions or all(not s.tasks for s in gw.gateway.dataflow.sessions.values())
 
 
+def test_a_session_description_comes_in_pages_with_counts(client: httpx.Client) -> None:
+    values = [{"id": f"pv-{i:02d}", "value": "x"} for i in range(5)]
+    sid = session(client, variables=values, calls=[call(f"po-{i}", "say {{o}}") for i in range(3)])
+    first = client.get(f"/sessions/{sid}", params={"limit": 2}).json()
+    assert first["summary"] == {"variables": {"total": 8, "ready": 5, "pending": 3}, "calls": {"total": 3, "idle": 3}}
+    assert list(first["variables"]) == ["pv-00", "pv-01"] and list(first["calls"]) == ["call-1", "call-2"]
+    assert first["has_more"] is True
+    pages, after = [first], first["next_after"]
+    while after is not None:
+        pages.append(client.get(f"/sessions/{sid}", params={"limit": 2, "after": after}).json())
+        after = pages[-1]["next_after"]
+    assert [v for p in pages for v in p["variables"]] == [*(v["id"] for v in values), "po-0", "po-1", "po-2"]
+    assert [c for p in pages for c in p["calls"]] == ["call-1", "call-2", "call-3"]
+    assert pages[-1]["has_more"] is False and len(pages) == 4
+
+
+@pytest.mark.parametrize(("params", "param"), [
+    ({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"), ({"limit": "ten"}, "limit"), ({"limit": "-1"}, "limit"),
+    ({"after": "-5"}, "after"), ({"after": "x"}, "after"), ({"after": "9" * 40}, "after"), ({"after": "1.5"}, "after"),
+])
+def test_bad_paging_parameters_are_a_400_naming_them(client: httpx.Client, params: dict[str, str], param: str) -> None:
+    failure = error(client.get(f"/sessions/{session(client)}", params=params), 400)
+    assert failure["param"] == param and failure["code"] == "invalid_request"
+
+
 # ---- bad input and isolation ---------------------------------------------------------
 
 

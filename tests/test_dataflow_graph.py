@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from dataflow.graph import Call as GraphCall
 from dataflow.graph import MAX_CAUSE_CHARS, CallStatus, Conflict, Graph, GraphError, Limits, OutputSpec, Perf, VarStatus
+from dataflow.graph import Call as GraphCall
 from dataflow.template import Template
 
 

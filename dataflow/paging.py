@@ -1,0 +1,41 @@
+"""Paging a session's description: `GET /sessions/{sid}?limit=N&after=CURSOR`.
+
+A session holds up to `max_variables_per_session` variables and as many
+calls, each call with an error of up to ~1.3 KB, so a description of all of
+them at once can be megabytes; it comes in pages instead. The cursor is the
+offset of the next item: opaque to clients, who pass back `next_after`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.errors import BadRequest
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 1000
+_MAX_AFTER = 10**9  # far beyond any session; keeps the digits parsed bounded
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int = DEFAULT_LIMIT
+    after: int = 0
+
+    @classmethod
+    def parse(cls, limit: str | None, after: str | None) -> Page:
+        """From query values; a clear 400 naming the parameter for anything else."""
+        return cls(_integer("limit", limit, DEFAULT_LIMIT, 1, MAX_LIMIT), _integer("after", after, 0, 0, _MAX_AFTER))
+
+    def params(self) -> dict[str, str]:
+        """As path/query parameters, for forwarding to the session's replica."""
+        return {"limit": str(self.limit), "after": str(self.after)}
+
+
+def _integer(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not low <= int(raw) <= high:
+        what = "the cursor from a previous page's next_after" if name == "after" else f"an integer {low}-{high}"
+        raise BadRequest(f"{name} must be {what}", param=name)
+    return int(raw)
