@@ -143,6 +143,11 @@ class Gateway:
         route = self.routes[model]
         return [replica.url for replica in route.replicas.replicas], route.served_model
 
+    async def drain(self) -> None:
+        """Shutdown has begun (called before the server waits for open requests):
+        answer the requests that would otherwise wait until they time out."""
+        await self.dataflow.drain()
+
     async def shutdown(self) -> None:
         self._started = False
         await self.dataflow.stop()

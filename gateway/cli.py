@@ -16,6 +16,7 @@ import uvloop
 from gateway import admin_cli
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
+from gateway.shutdown import DrainingServer
 from gateway.store import StoreError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,7 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     except (StoreError, OSError, ValueError) as exc:  # a store URL or an artifact that is missing: one line
         print(f"semgate: start-up failed: {exc}", file=sys.stderr)
         return 1
-    server = uvicorn.Server(
+    server = DrainingServer(
         uvicorn.Config(
             gateway, host=host, port=port, loop="uvloop", http="httptools", lifespan="on",
             access_log=False, server_header=False, proxy_headers=False, log_config=None, log_level=args.log_level.lower(),
