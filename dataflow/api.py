@@ -16,10 +16,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
 from dataflow import params
+from dataflow.describe import Page
 from dataflow.errors import CallFailed, Cancelled, FetchTimeout
 from dataflow.executor import Executor, Session
 from dataflow.graph import Perf, VarStatus
-from dataflow.paging import Page
 from dataflow.remote import Remote
 from dataflow.writes import Body, CallBody, GraphBody, SessionBody, ValueBody, VariableBody, submit, variable
 from gateway.errors import BadRequest, ClientDisconnected, GatewayError, InvalidJSON

@@ -17,7 +17,6 @@ import itertools
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +24,8 @@ from typing import Any
 from dataflow import writes
 from dataflow.errors import Cancelled, FetchTimeout, NotFound, ShuttingDown, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
+from dataflow.memory import MemoryReturner
 from dataflow.metrics import DataflowMetrics
-from dataflow.paging import Page
 from dataflow.remote import Forwarding, Remote, owner_alive, owner_gone
 from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
@@ -80,6 +79,7 @@ class Executor:
         self._apps = itertools.count()
         self._reaper: asyncio.Task[None] | None = None
         self._draining = False
+        self.memory = MemoryReturner()
         self._reads: set[asyncio.Task[list[tuple[str, dict[str, Any]]]]] = set()  # fetches waiting on the store
         self.metrics = metrics
         self.dataflow_metrics = DataflowMetrics(metrics.registry) if metrics is not None else None
@@ -112,6 +112,7 @@ class Executor:
             await self.end(session)
         if self.remote is not None:
             await self.remote.stop()
+        await self.memory.close()
 
     # ---- sessions ------------------------------------------------------------
 
@@ -166,26 +167,7 @@ class Executor:
         unfinished = [call for call in session.graph.calls.values() if call.status not in ENDED]
         await self._cancel(session, unfinished, "the session was deleted")
         await session.state.drop(list(session.graph.variables))
-
-    def describe(self, session: Session, page: Page) -> dict[str, Any]:
-        """The session: counts by status always, and one page of its variables and calls.
-
-        Variables and calls are paged side by side, in the order they were
-        added (a session only grows, so an offset is a stable cursor): a
-        description is at most `page.limit` of each, however large the session."""
-        graph = session.graph
-        end = page.after + page.limit
-        calls = {
-            call.id: {"status": call.status.value, "model": call.model, "perf": call.perf, "error": call.error}
-            for call in itertools.islice(graph.calls.values(), page.after, end)
-        }
-        variables = {
-            var.id: {"status": var.status.value} for var in itertools.islice(graph.variables.values(), page.after, end)
-        }
-        more = end < max(len(graph.calls), len(graph.variables))
-        return {"id": session.id, "object": "dataflow.session", "created": session.created,
-                "ttl_s": session.state.ttl_s, "summary": _summary(graph), "variables": variables, "calls": calls,
-                "has_more": more, "next_after": str(end) if more else None}
+        self.memory.ended(len(session.graph.variables))
 
     # ---- graphs ----------------------------------------------------------------
 
@@ -416,12 +398,6 @@ async def _check_cursor(state: SessionState, var_id: str, cursor: str) -> None:
     except ValueError:
         raise BadRequest(f"Last-Event-ID {cursor!r} is not an id of this stream's events",
                          param="Last-Event-ID") from None
-
-
-def _summary(graph: Graph) -> dict[str, dict[str, int]]:
-    variables = Counter(var.status.value for var in graph.variables.values())
-    calls = Counter(call.status.value for call in graph.calls.values())
-    return {"variables": {"total": len(graph.variables), **variables}, "calls": {"total": len(graph.calls), **calls}}
 
 
 def _busy(session: Session) -> bool:

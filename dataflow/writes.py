@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataflow.describe import Page, describe
 from dataflow.errors import InvalidGraph
 from dataflow.graph import Call, GraphError, OutputSpec
-from dataflow.paging import Page
 from dataflow.runner import RESERVED_PARAMS
 from dataflow.template import Template
 from gateway.errors import BadRequest
@@ -119,7 +119,7 @@ async def _delete(executor: Executor, session: Session, body: None, params: Para
 
 
 async def _describe(executor: Executor, session: Session, body: None, params: Params) -> dict[str, Any]:
-    return executor.describe(session, Page.parse(params.get("limit"), params.get("after")))
+    return describe(session, Page.parse(params.get("limit"), params.get("after")))
 
 
 # name -> (body schema or None, handler)

@@ -13,9 +13,10 @@ import gc
 import tracemalloc
 from typing import Any
 
+from dataflow.describe import Page, describe
 from dataflow.executor import Executor
 from dataflow.graph import Call, OutputSpec, Perf
-from dataflow.paging import Page
+from dataflow.memory import TRIM_DELAY_S, MemoryReturner, find_malloc_trim
 from dataflow.runner import CallError, OnDelta
 from dataflow.state import PUT_SLICE
 from dataflow.template import Template
@@ -124,8 +125,8 @@ def test_a_description_of_a_large_session_is_one_bounded_page() -> None:
         executor = Executor(DataflowConfig(), MemoryStore(), refuse)
         session, _ = await fail_chain(executor)
         await executor.submit(session, [], chain("b-"), lazy=True)  # 2,048 calls
-        first = executor.describe(session, Page())
-        second = executor.describe(session, Page(after=int(first["next_after"])))
+        first = describe(session, Page())
+        second = describe(session, Page(after=int(first["next_after"])))
         return first, second
 
     first, second = asyncio.run(scenario())
@@ -147,3 +148,26 @@ def test_a_call_added_after_its_input_failed_gets_the_same_short_error() -> None
     error = asyncio.run(scenario())
     assert error.startswith(f"input '{ID}{CALLS - 1:04d}' failed (output of call 'c{CALLS - 1}'); root cause: call")
     assert len(error) < 1500
+
+
+def test_ending_a_large_session_hands_freed_memory_back_once() -> None:
+    calls: list[int] = []
+    real = find_malloc_trim()
+
+    def trim(pad: int) -> int:  # the real malloc_trim where there is one, recorded
+        calls.append(pad)
+        return real(pad) if real is not None else 0
+
+    async def scenario() -> list[int]:
+        executor = Executor(DataflowConfig(), MemoryStore(), refuse)
+        executor.memory = MemoryReturner(trim)
+        small = await executor.create_session("t", None)
+        await executor.end(small)
+        big, _ = await fail_chain(executor)
+        other, _ = await fail_chain(executor)
+        await executor.end(big)
+        await executor.end(other)  # one trim covers both
+        await asyncio.sleep(TRIM_DELAY_S + 0.5)
+        return calls
+
+    assert asyncio.run(scenario()) == [0]
