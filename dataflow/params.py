@@ -75,6 +75,6 @@ def last_event_id(raw: str | None) -> str | None:
     if not raw:
         return None
     if not EVENT_ID.fullmatch(raw):
-        raise BadRequest(f"Last-Event-ID must be the id: of an event this stream sent, not {shown(raw)}",
+        raise BadRequest(f"Last-Event-ID must be the id of an event this stream sent (its id: field), not {shown(raw)}",
                          param="Last-Event-ID")
     return raw

@@ -371,6 +371,8 @@ def test_any_replica_sharing_the_store_serves_a_fetch(bg: BackgroundLoop, replic
             sid = session(a, calls=[call("r1", "remote {{r1}}")])
             assert b.get(f"/sessions/{sid}/variables/r1", params={"timeout": 5}).json()["value"] == "<remote>"
             assert b.post(f"/sessions/{sid}/graphs", json={}).status_code == 201  # forwarded to its replica
+            page = b.get(f"/sessions/{sid}", params={"limit": 1}).json()  # forwarded, paged by its replica
+            assert (list(page["variables"]), page["has_more"]) == (["r1"], False)
             other = b.get(f"/sessions/{sid}/variables/r1", headers={"authorization": "Bearer intruder"})
             assert other.status_code == 404
     finally:

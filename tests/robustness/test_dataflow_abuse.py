@@ -129,7 +129,7 @@ def test_a_huge_body_is_refused_before_it_is_read(gw: RunningGateway, bg: Backgr
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("abc", "must be the id: of an event"), ("1-2-3", "must be the id: of an event"), ("9" * 40, "must be the id"),
+    ("abc", "must be the id of an event"), ("1-2-3", "must be the id of an event"), ("9" * 40, "must be the id"),
     ("-1", "must be the id"), ("1 2", "must be the id"), ("5-0", "is not an id of this stream's events"),
 ])
 def test_a_bad_last_event_id_is_a_400_before_the_stream_starts(
