@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow import writes
+from dataflow.describe import Page, describe
 from dataflow.errors import Cancelled, FetchTimeout, NotFound, ShuttingDown, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
 from dataflow.memory import MemoryReturner
@@ -168,6 +169,10 @@ class Executor:
         await self._cancel(session, unfinished, "the session was deleted")
         await session.state.drop(list(session.graph.variables))
         self.memory.ended(len(session.graph.variables))
+
+    def describe(self, session: Session, page: Page | None = None) -> dict[str, Any]:
+        """One page of the session's description (dataflow/describe.py)."""
+        return describe(session, page or Page())
 
     # ---- graphs ----------------------------------------------------------------
 
