@@ -247,12 +247,12 @@ class Executor:
         (cursor, {"delta"}) as tokens come, then (cursor, final record); (None, {"ping": True})
         every KEEPALIVE_S of silence. Ends early, without a final record, after timeout_s.
         `after` resumes from a cursor (SSE Last-Event-ID); `final_only` skips the deltas."""
-        if self._draining:
-            raise _shutting_down()
         state, record = await self._lookup(tenant, sid, var_id)
         if after is not None:
             await _check_cursor(state, var_id, after)
         if not is_final(record):
+            if self._draining:
+                raise _shutting_down()  # (a final value is still answered: that takes no waiting)
             session = self.sessions.get((tenant, sid))
             if session is not None:
                 self.want(session, var_id, perf)

@@ -5,6 +5,7 @@ uvicorn's 10 s grace period and then cancelling them with tracebacks."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -15,8 +16,14 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 import yaml
 
+from dataflow.errors import ShuttingDown
+from dataflow.executor import Executor
+from dataflow.graph import Perf
+from gateway.config import DataflowConfig
+from gateway.store import MemoryStore
 from tests.support import free_socket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +96,27 @@ def test_sigterm_answers_waiting_fetches_and_streams_then_exits_cleanly(tmp_path
     assert status == 200 and lines[-1] == "data: [DONE]"
     assert orjson.loads(lines[-2].removeprefix("data: "))["error"]["code"] == "shutting_down"
     assert "Traceback" not in log and "Cancel" not in log, log[-3000:]
+
+
+def test_after_drain_a_final_value_is_still_answered_and_waiting_is_refused() -> None:
+    async def never(body: dict[str, Any], headers: Any, on_delta: Any, tenant: str) -> str:
+        await asyncio.sleep(3600)
+        return ""
+
+    async def scenario() -> tuple[dict[str, Any], str, str]:
+        executor = Executor(DataflowConfig(), MemoryStore(), never)
+        session = await executor.create_session("t", None)
+        await executor.submit(session, [("done", "42"), ("open", None)], [], lazy=True)
+        waiting = asyncio.ensure_future(executor.fetch("t", session.id, "open", Perf.LATENCY, 60))
+        await asyncio.sleep(0.05)
+        await executor.drain()
+        with pytest.raises(ShuttingDown) as cut:
+            await asyncio.wait_for(waiting, 1)
+        with pytest.raises(ShuttingDown) as refused:
+            await executor.fetch("t", session.id, "open", Perf.LATENCY, 60)
+        value = await executor.fetch("t", session.id, "done", Perf.LATENCY, 60)
+        await executor.stop()
+        return value, cut.value.code or "", refused.value.code or ""
+
+    value, cut, refused = asyncio.run(scenario())
+    assert value["value"] == "42" and cut == refused == "shutting_down"
