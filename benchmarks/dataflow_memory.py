@@ -1,20 +1,23 @@
 """Memory and event-loop cost of large dataflow graphs (issue #11, item 3).
 
-One gateway process (`semgate serve`, in-memory store) per scenario; one
+One gateway process (`semgate serve`, in-memory store) per scenario, with
+the `instant` sim engine in a process of its own (as vLLM would be); one
 session holding `--graphs` chains of `--calls` calls each (call i reads call
 i-1's output). Scenarios:
 
 - `failing_root`: the first call of every chain uses a model whose upstream
   refuses connections, so it fails and the failure propagates down the chain;
-- `all_succeed`: every call runs on an embedded sim engine (`instant` profile).
+- `all_succeed`: every call runs on the sim engine.
 
 Per scenario: the gateway's RSS after start (`rss_before_mb`), the largest
 RSS seen while the chains ran and the session was described (`rss_peak_mb`),
 RSS one second after `DELETE` (`rss_after_delete_mb`); the size of the first
 page of `GET /dataflow/v1/sessions/{sid}` and of all its pages together; the
 largest error text on a variable; and the event-loop stall as a client sees
-it: a thread GETs `/health` every 10 ms, and `max_stall_ms` is its slowest
-answer minus the slowest one while the gateway was idle.
+it: a thread GETs `/health` every 10 ms; its slowest answer minus the slowest
+one while the gateway was idle, per phase (`stall_ms_by_phase`: submitting
+the graphs, running them, describing, deleting); `max_stall_ms` is the one
+while the chains run and fail.
 
     python -m benchmarks.dataflow_memory            # 8 graphs x 1,024 calls
     python -m benchmarks.dataflow_memory --quick    # 2 graphs x 128 calls, seconds
@@ -46,11 +49,11 @@ SCENARIOS = ("failing_root", "all_succeed")
 PROBE_EVERY_S = 0.01
 
 
-def gateway_config() -> dict[str, Any]:
+def gateway_config(sim_url: str) -> dict[str, Any]:
     return {
         "server": {"health_interval_s": 60, "access_log": False},
         "models": [
-            {"name": "sim", "engine": "sim", "sim": {"profile": "instant"}},
+            {"name": "sim", "upstreams": [sim_url]},
             {"name": "down", "upstreams": ["http://127.0.0.1:1/v1"], "retry": {"attempts": 1}},
         ],
     }
@@ -81,7 +84,8 @@ class Sampler:
         self.proc = psutil.Process(pid)
         self.port = port
         self.peak_rss = 0
-        self.max_probe_s = 0.0
+        self.phase = "start"
+        self.max_probe_s: dict[str, float] = {}  # phase -> slowest /health answer in it
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._rss, daemon=True), threading.Thread(target=self._probe,
                                                                                           daemon=True)]
@@ -96,9 +100,9 @@ class Sampler:
     def _probe(self) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30) as client:
             while not self._stop.wait(PROBE_EVERY_S):
-                began = time.perf_counter()
+                began, phase = time.perf_counter(), self.phase
                 client.get("/health")
-                self.max_probe_s = max(self.max_probe_s, time.perf_counter() - began)
+                self.max_probe_s[phase] = max(self.max_probe_s.get(phase, 0.0), time.perf_counter() - began)
 
     @contextmanager
     def running(self) -> Iterator[Sampler]:
@@ -142,13 +146,17 @@ def describe_all(client: httpx.Client, sid: str) -> tuple[int, int, int]:
 
 
 def run_scenario(name: str, graphs: int, calls: int, id_chars: int, workdir: Path) -> dict[str, Any]:
-    port = free_port()
+    port, sim_port = free_port(), free_port()
     config = workdir / f"{name}.yaml"
-    config.write_text(yaml.safe_dump(gateway_config()))
+    config.write_text(yaml.safe_dump(gateway_config(f"http://127.0.0.1:{sim_port}/v1")))
     argv = [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", str(port),
             "--log-level", "warning"]
+    sim_argv = [sys.executable, "-m", "gateway", "engine", "sim", "--port", str(sim_port), "--profile", "instant"]
     cores = frozenset(psutil.Process().cpu_affinity() or [0])
-    with Service(f"gateway ({name})", argv, workdir / f"{name}.log", cores, cwd=ROOT).start() as gw:
+    # The engine runs in a process of its own, as vLLM would: the gateway's RSS and stalls are its own.
+    with Service("sim engine", sim_argv, workdir / f"{name}-sim.log", cores, cwd=ROOT).start() as sim, \
+            Service(f"gateway ({name})", argv, workdir / f"{name}.log", cores, cwd=ROOT).start() as gw:
+        sim.wait_http(sim_port, "/health")
         gw.wait_http(port, "/health")
         sampler = Sampler(gw.pid, port)
         noise_ms = idle_probe_ms(port)
@@ -157,22 +165,28 @@ def run_scenario(name: str, graphs: int, calls: int, id_chars: int, workdir: Pat
         first_model = "down" if name == "failing_root" else "sim"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}{API}", timeout=300) as client, sampler.running():
             sid = client.post("/sessions", json={}).raise_for_status().json()["id"]
+            sampler.phase = "submit"
             for g in range(graphs):
                 graph = chain(g, calls, first_model, id_chars)
                 client.post(f"/sessions/{sid}/graphs", json=graph).raise_for_status()
+            sampler.phase = "run"
             began = time.perf_counter()
             finals = [_fetch_last(client, sid, ident("v", g, calls - 1, id_chars)) for g in range(graphs)]
             row["run_s"] = round(time.perf_counter() - began, 2)
             row["final_statuses"] = sorted({status for status, _ in finals})
             row["max_error_chars"] = max(len(error) for _, error in finals)
+            sampler.phase = "describe"
             row["describe_first_page_bytes"], row["describe_all_bytes"], row["describe_pages"] = describe_all(
                 client, sid)
+            sampler.phase = "delete"
             client.delete(f"/sessions/{sid}").raise_for_status()
             time.sleep(1.0)
         row["rss_peak_mb"] = round(sampler.peak_rss / 2**20, 1)
         row["rss_after_delete_mb"] = sampler.rss_mb()
         row["probe_noise_ms"] = round(noise_ms, 1)
-        row["max_stall_ms"] = round(max(0.0, sampler.max_probe_s * 1000 - noise_ms), 1)
+        stalls = {phase: round(max(0.0, worst * 1000 - noise_ms), 1) for phase, worst in sampler.max_probe_s.items()}
+        row["stall_ms_by_phase"] = stalls
+        row["max_stall_ms"] = stalls.get("run", 0.0)  # while the chains run (and fail): issue #11's measure
         return row
 
 
@@ -210,6 +224,8 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
     print(f"{'scenario':<14}" + "".join(f"{title:>16}" for _, title in cols))
     for name, row in rows.items():
         print(f"{name:<14}" + "".join(f"{row[key]:>16}" for key, _ in cols))
+    for name, row in rows.items():
+        print(f"{name}: loop stall by phase (ms) " + ", ".join(f"{k} {v}" for k, v in row["stall_ms_by_phase"].items()))
 
 
 def main(argv: list[str] | None = None) -> int:
