@@ -15,12 +15,15 @@ import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
+from dataflow import params
+from dataflow.describe import Page
 from dataflow.errors import CallFailed, Cancelled, FetchTimeout
 from dataflow.executor import Executor, Session
 from dataflow.graph import Perf, VarStatus
 from dataflow.remote import Remote
 from dataflow.writes import Body, CallBody, GraphBody, SessionBody, ValueBody, VariableBody, submit, variable
-from gateway.errors import BadRequest, GatewayError, InvalidJSON, PayloadTooLarge
+from gateway.errors import BadRequest, ClientDisconnected, GatewayError, InvalidJSON
+from gateway.exchange import Exchange
 from gateway.protocol import validate
 from gateway.tenancy import tenant_of
 
@@ -31,9 +34,7 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
 
     async def body_of(request: Request, schema: type[Body]) -> Any:
-        raw = await request.body()
-        if len(raw) > max_body_bytes:
-            raise PayloadTooLarge(f"request body is {len(raw)} bytes; the limit is {max_body_bytes}")
+        raw = await read_body(request, max_body_bytes)
         try:
             data = orjson.loads(raw or b"{}")
         except orjson.JSONDecodeError as exc:
@@ -41,7 +42,7 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
         return validate(schema, data)
 
     async def target(request: Request, sid: str) -> Session | Remote:
-        return await executor.target(tenant_of(request.scope), sid)
+        return await executor.target(tenant_of(request.scope), params.session_id(sid))
 
     @router.post("/sessions", status_code=201)
     async def create_session(request: Request) -> Response:
@@ -59,7 +60,9 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
 
     @router.get("/sessions/{sid}")
     async def get_session(request: Request, sid: str) -> Response:
-        return _json(await executor.write(await target(request, sid), "describe"))
+        query = request.query_params
+        page = Page.parse(query.get("limit"), query.get("after"))  # a bad value is a 400 before any forwarding
+        return _json(await executor.write(await target(request, sid), "describe", params=page.params()))
 
     @router.delete("/sessions/{sid}")
     async def delete_session(request: Request, sid: str) -> Response:
@@ -77,7 +80,8 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
 
     @router.delete("/sessions/{sid}/graphs/{gid}")
     async def cancel_graph(request: Request, sid: str, gid: str) -> Response:
-        return _json(await executor.write(await target(request, sid), "cancel", params={"gid": gid}))
+        session = await target(request, sid)
+        return _json(await executor.write(session, "cancel", params={"gid": params.graph_id(gid)}))
 
     @router.post("/sessions/{sid}/variables")
     async def create_variable(request: Request, sid: str) -> Response:
@@ -87,18 +91,21 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
     @router.put("/sessions/{sid}/variables/{vid}")
     async def set_variable(request: Request, sid: str, vid: str) -> Response:
         session = await target(request, sid)
+        vid = params.variable_id(sid, vid)
         return _json(await executor.write(session, "set", await body_of(request, ValueBody), {"vid": vid}))
 
     @router.get("/sessions/{sid}/variables/{vid}")
     async def fetch(request: Request, sid: str, vid: str) -> Response:
         perf, timeout = _fetch_params(request, executor)
+        vid = params.variable_id(params.session_id(sid), vid)
         record = await executor.fetch(tenant_of(request.scope), sid, vid, perf, timeout)
         return _json(_final(record))
 
     @router.get("/sessions/{sid}/variables/{vid}/stream")
     async def stream(request: Request, sid: str, vid: str) -> Response:
         perf, timeout = _fetch_params(request, executor)
-        after = request.headers.get("last-event-id") or None
+        after = params.last_event_id(request.headers.get("last-event-id"))
+        vid = params.variable_id(params.session_id(sid), vid)
         events = await executor.subscribe(tenant_of(request.scope), sid, vid, perf, timeout, after)
         return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
@@ -109,19 +116,23 @@ def mount(api: FastAPI, executor: Executor, max_body_bytes: int) -> None:
     api.include_router(build_router(executor, max_body_bytes))
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as early as the proxied endpoints refuse it: a content-length over
+    the limit before a byte is read, a chunked body as soon as it passes the limit.
+    (It is their reader, Exchange.read_body; nothing is sent through this Exchange.)"""
+    try:
+        return await Exchange(request.scope, request.receive, _no_reply).read_body(limit)
+    except ClientDisconnected:
+        raise BadRequest("the client went away before sending the whole body") from None
+
+
+async def _no_reply(message: dict[str, Any]) -> None:
+    raise RuntimeError("a body reader does not reply")  # pragma: no cover - never called
+
+
 def _fetch_params(request: Request, executor: Executor) -> tuple[Perf, float]:
     query = request.query_params
-    try:
-        perf = Perf(query.get("perf", "latency"))
-    except ValueError:
-        raise BadRequest("perf must be 'latency' or 'throughput'", param="perf") from None
-    try:
-        timeout = float(query.get("timeout", executor.config.max_wait_s))
-    except ValueError:
-        raise BadRequest("timeout must be a number of seconds", param="timeout") from None
-    if not 0 <= timeout:
-        raise BadRequest("timeout must not be negative", param="timeout")
-    return perf, min(timeout, executor.config.max_wait_s)
+    return params.perf(query.get("perf")), params.timeout(query.get("timeout"), executor.config.max_wait_s)
 
 
 def _final(record: dict[str, Any]) -> dict[str, Any]:
@@ -135,21 +146,27 @@ def _final(record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _sse(events: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> AsyncIterator[bytes]:
-    """Events as SSE; each carries its cursor as `id:` so a client can resume with Last-Event-ID."""
-    async for cursor, event in events:
-        head = b"id: %s\n" % cursor.encode() if cursor is not None else b""
-        if "ping" in event:
-            yield b": ping\n\n"
-            continue
-        if "status" in event:
-            try:
-                yield head + b"data: " + orjson.dumps(_final(event)) + b"\n\n"
-            except GatewayError as exc:
-                yield head + b"data: " + exc.body() + b"\n\n"
-            break
-        yield head + b"data: " + orjson.dumps(event) + b"\n\n"
-    else:
-        yield b"data: " + FetchTimeout("the variable did not become final in time; fetch again").body() + b"\n\n"
+    """Events as SSE; each carries its cursor as `id:` so a client can resume with Last-Event-ID.
+
+    Once the 200 is out, an error (the session deleted, the gateway shutting
+    down) can only be reported in-band: an error event, then [DONE]."""
+    try:
+        async for cursor, event in events:
+            head = b"id: %s\n" % cursor.encode() if cursor is not None else b""
+            if "ping" in event:
+                yield b": ping\n\n"
+                continue
+            if "status" in event:
+                try:
+                    yield head + b"data: " + orjson.dumps(_final(event)) + b"\n\n"
+                except GatewayError as exc:
+                    yield head + b"data: " + exc.body() + b"\n\n"
+                break
+            yield head + b"data: " + orjson.dumps(event) + b"\n\n"
+        else:
+            yield b"data: " + FetchTimeout("the variable did not become final in time; fetch again").body() + b"\n\n"
+    except GatewayError as exc:
+        yield b"data: " + exc.body() + b"\n\n"
     yield b"data: [DONE]\n\n"
 
 

@@ -53,3 +53,14 @@ class CallFailed(DataflowError):
     status = 424
     type = "dataflow_error"
     code = "call_failed"
+
+
+class ShuttingDown(GatewayError):
+    """This gateway is stopping: a waiting fetch is answered now rather than cut off at exit."""
+
+    status = 503
+    type = "service_unavailable"
+    code = "shutting_down"
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"retry-after", b"1")]  # another replica (or this one, restarted) will answer

@@ -22,14 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow import writes
-from dataflow.errors import Cancelled, FetchTimeout, NotFound, StateConflict
+from dataflow.describe import Page, describe
+from dataflow.errors import Cancelled, FetchTimeout, NotFound, ShuttingDown, StateConflict
 from dataflow.graph import ENDED, Call, CallStatus, Conflict, Graph, GraphError, Limits, Perf
+from dataflow.memory import MemoryReturner
 from dataflow.metrics import DataflowMetrics
 from dataflow.remote import Forwarding, Remote, owner_alive, owner_gone
 from dataflow.runner import CallError, Completer, run_call
 from dataflow.scheduler import Scheduler
 from dataflow.state import SessionState, is_final, variable_record
 from gateway.config import DataflowConfig
+from gateway.errors import BadRequest
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 
@@ -76,6 +79,9 @@ class Executor:
         self._clock = clock
         self._apps = itertools.count()
         self._reaper: asyncio.Task[None] | None = None
+        self._draining = False
+        self.memory = MemoryReturner()
+        self._reads: set[asyncio.Task[list[tuple[str, dict[str, Any]]]]] = set()  # fetches waiting on the store
         self.metrics = metrics
         self.dataflow_metrics = DataflowMetrics(metrics.registry) if metrics is not None else None
         self.models = models  # public model and route names calls may use; None: any
@@ -91,6 +97,14 @@ class Executor:
         if self.remote is not None:
             await self.remote.start()
 
+    async def drain(self) -> None:
+        """The server is stopping: answer every waiting fetch and stream now (503
+        `shutting_down`), and any that arrive from now on, instead of holding the
+        exit until they time out. Sessions end later, in stop()."""
+        self._draining = True
+        for read in list(self._reads):
+            read.cancel()
+
     async def stop(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
@@ -99,6 +113,7 @@ class Executor:
             await self.end(session)
         if self.remote is not None:
             await self.remote.stop()
+        await self.memory.close()
 
     # ---- sessions ------------------------------------------------------------
 
@@ -150,18 +165,14 @@ class Executor:
         self.sessions.pop(session.key, None)
         if self.remote is not None:
             self.remote.unwatch(session)
-        await self._cancel(session, list(session.graph.calls.values()), "the session was deleted")
+        unfinished = [call for call in session.graph.calls.values() if call.status not in ENDED]
+        await self._cancel(session, unfinished, "the session was deleted")
         await session.state.drop(list(session.graph.variables))
+        self.memory.ended(len(session.graph.variables))
 
-    def describe(self, session: Session) -> dict[str, Any]:
-        graph = session.graph
-        calls = {
-            call.id: {"status": call.status.value, "model": call.model, "perf": call.perf, "error": call.error}
-            for call in graph.calls.values()
-        }
-        variables = {var.id: {"status": var.status.value} for var in graph.variables.values()}
-        return {"id": session.id, "object": "dataflow.session", "created": session.created,
-                "ttl_s": session.state.ttl_s, "variables": variables, "calls": calls}
+    def describe(self, session: Session, page: Page | None = None) -> dict[str, Any]:
+        """One page of the session's description (dataflow/describe.py)."""
+        return describe(session, page or Page())
 
     # ---- graphs ----------------------------------------------------------------
 
@@ -193,12 +204,14 @@ class Executor:
         return len(calls)
 
     async def _cancel(self, session: Session, calls: list[Call], why: str) -> None:
+        ended = []
         for call in calls:
             session.ready_at.pop(call.id, None)
             task = session.tasks.pop(call.id, None)
             if task is not None:
                 task.cancel()
-            await session.state.put(session.graph.fail(call, why, CallStatus.CANCELLED))
+            ended += session.graph.fail(call, why, CallStatus.CANCELLED)
+        await session.state.put(ended)  # in slices: thousands of calls may end here
 
     async def set_variable(self, session: Session, var_id: str, value: str) -> dict[str, Any]:
         var = session.graph.variables.get(var_id)
@@ -235,7 +248,11 @@ class Executor:
         every KEEPALIVE_S of silence. Ends early, without a final record, after timeout_s.
         `after` resumes from a cursor (SSE Last-Event-ID); `final_only` skips the deltas."""
         state, record = await self._lookup(tenant, sid, var_id)
+        if after is not None:
+            await _check_cursor(state, var_id, after)
         if not is_final(record):
+            if self._draining:
+                raise _shutting_down()  # (a final value is still answered: that takes no waiting)
             session = self.sessions.get((tenant, sid))
             if session is not None:
                 self.want(session, var_id, perf)
@@ -252,7 +269,7 @@ class Executor:
             yield None, record
             return
         while (remaining := deadline - time.monotonic()) > 0:
-            items = await state.events(var_id, cursor, min(remaining, KEEPALIVE_S), final_only=final_only)
+            items = await self._events(state, var_id, cursor, min(remaining, KEEPALIVE_S), final_only)
             if not items:
                 if not await self._alive(*key, state):
                     raise Cancelled(f"session {key[1]!r} was deleted")
@@ -263,6 +280,24 @@ class Executor:
                 yield position, event
                 if "status" in event:
                     return
+
+    async def _events(
+        self, state: SessionState, var_id: str, cursor: str | None, wait_s: float, final_only: bool
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """One wait for the variable's next events, cut short by drain()."""
+        if self._draining:
+            raise _shutting_down()
+        read = asyncio.ensure_future(state.events(var_id, cursor, wait_s, final_only=final_only))
+        self._reads.add(read)
+        try:
+            return await read
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if read.cancelled() and self._draining and (current is None or not current.cancelling()):
+                raise _shutting_down() from None  # drain() cancelled the read, not the request
+            raise
+        finally:
+            self._reads.discard(read)
 
     async def _lookup(self, tenant: str, sid: str, var_id: str) -> tuple[SessionState, dict[str, Any]]:
         session = await self._local(tenant, sid)
@@ -355,6 +390,19 @@ class Executor:
         for session in idle:
             await self.end(session)
         return len(idle)
+
+
+def _shutting_down() -> ShuttingDown:
+    return ShuttingDown("the gateway is shutting down; fetch again (another replica, or this one once restarted)")
+
+
+async def _check_cursor(state: SessionState, var_id: str, cursor: str) -> None:
+    """Whether the store takes the cursor (a Last-Event-ID), before the stream's 200 goes out."""
+    try:
+        await state.events(var_id, cursor, 0)
+    except ValueError:
+        raise BadRequest(f"Last-Event-ID {cursor!r} is not an id of this stream's events",
+                         param="Last-Event-ID") from None
 
 
 def _busy(session: Session) -> bool:

@@ -24,6 +24,10 @@ from dataflow.template import Template
 
 VARIABLE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
+# A root failure's message (an upstream's error text, say) is cut to this many
+# characters: every dependent repeats it, so it must stay small.
+MAX_CAUSE_CHARS = 1000
+
 
 class GraphError(ValueError):
     """A submission that cannot be accepted; the message names what is wrong."""
@@ -108,6 +112,8 @@ class Variable:
     value: str | None = None
     status: VarStatus = VarStatus.EMPTY
     error: str | None = None
+    # Why the failure began: the root call's own message, one string shared by every dependent.
+    cause: str | None = None
     consumers: list[str] = field(default_factory=list)
 
 
@@ -144,8 +150,8 @@ class Graph:
             dead = next((self.variables[v] for v in call.input_vars() if self.variables[v].status in FINAL
                          and self.variables[v].status is not VarStatus.READY), None)
             if dead is not None:
-                ended = self.fail(call, f"input {dead.id!r} {dead.status}: {dead.error}",
-                                  CallStatus.CANCELLED if dead.status is VarStatus.CANCELLED else CallStatus.FAILED)
+                status = CallStatus.CANCELLED if dead.status is VarStatus.CANCELLED else CallStatus.FAILED
+                ended = self._fail_from([(call, _because(dead))], status)
                 new_vars += [var.id for var in ended if var.id not in new_vars]
         return new_vars
 
@@ -321,27 +327,54 @@ class Graph:
 
     def fail(self, call: Call, error: str, status: CallStatus = CallStatus.FAILED) -> list[Variable]:
         """End the call and, transitively, every call that needs its outputs;
-        the variables that became final (failed or cancelled)."""
+        the variables that became final (failed or cancelled).
+
+        Each dependent's error names its direct cause (the input that failed,
+        and the call that produced it) and the root cause (`error`, cut to
+        MAX_CAUSE_CHARS), never the chain in between: a 1,024-call chain then
+        costs 1,024 short strings, not 1,024 ever longer ones."""
+        root = _cut(error)
+        return self._fail_from([(call, _Reason(root, root))], status)
+
+    def _fail_from(self, stack: list[tuple[Call, _Reason]], status: CallStatus) -> list[Variable]:
         var_status = VarStatus.CANCELLED if status is CallStatus.CANCELLED else VarStatus.FAILED
         ended: list[Variable] = []
-        stack = [(call, error)]
         while stack:
             current, why = stack.pop()
             if current.status in ENDED:
                 continue
-            current.status, current.error = status, why
+            current.status, current.error = status, why.text
             for spec in current.outputs.values():
                 var = self.variables[spec.var]
                 if var.status in FINAL:
                     continue  # an earlier output of the same call already finished
-                var.status, var.error = var_status, why
+                var.status, var.error, var.cause = var_status, why.text, why.root
                 ended.append(var)
-                reason = f"input {var.id!r} {var_status}: {why}"
-                stack.extend((self.calls[c], reason) for c in var.consumers)
+                if var.consumers:
+                    reason = _because(var)
+                    stack.extend((self.calls[c], reason) for c in var.consumers)
         return ended
 
     def calls_of(self, graph_id: str) -> list[Call]:
         return [call for call in self.calls.values() if call.graph == graph_id]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reason:
+    text: str  # the error recorded on the call and its outputs
+    root: str  # the root call's message, shared
+
+
+def _because(var: Variable) -> _Reason:
+    """Why a consumer of the final, unsuccessful `var` ends: it, its producer, and the root cause."""
+    root = var.cause or var.error or "unknown"
+    return _Reason(f"input {var.id!r} {var.status} (output of call {var.producer!r}); root cause: {root}", root)
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_CAUSE_CHARS:
+        return text
+    return f"{text[:MAX_CAUSE_CHARS]}... ({len(text) - MAX_CAUSE_CHARS} more characters)"
 
 
 def _variable(var_id: str, value: str | None) -> Variable:

@@ -16,6 +16,7 @@ request authenticated as that tenant, which is what isolates tenants.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -24,6 +25,12 @@ from dataflow.graph import FINAL, Perf, Variable, VarStatus
 from gateway.store import Store
 
 INLINE_ARGS = 8192  # a forwarded change's body up to this many bytes travels in the inbox itself
+# A failure or a cancellation may end thousands of variables at once; their
+# records are written (and a deleted session's keys removed) this many at a
+# time, letting the event loop run in between, so other requests never wait
+# for the whole batch (an in-process store never yields by itself).
+PUT_SLICE = 64
+DROP_SLICE = 512
 
 
 def variable_record(var: Variable) -> dict[str, Any]:
@@ -85,14 +92,25 @@ class SessionState:
         await self.store.expire(self.prefix, self.ttl_s)
 
     async def drop(self, var_ids: list[str]) -> None:
-        keys = [self.prefix, self._inbox]
-        for var_id in var_ids:
-            keys += [self._var(var_id), self._events(var_id), self._final(var_id)]
-        await self.store.delete(*keys)
+        await self.store.delete(self.prefix, self._inbox)
+        for start in range(0, len(var_ids), DROP_SLICE // 3):
+            keys = []
+            for var_id in var_ids[start:start + DROP_SLICE // 3]:
+                keys += [self._var(var_id), self._events(var_id), self._final(var_id)]
+            await self.store.delete(*keys)
+            await asyncio.sleep(0)
 
     # ---- variables -------------------------------------------------------------
 
     async def put(self, variables: list[Variable]) -> None:
+        if len(variables) <= PUT_SLICE:
+            await self._put(variables)
+            return
+        for start in range(0, len(variables), PUT_SLICE):
+            await self._put(variables[start:start + PUT_SLICE])
+            await asyncio.sleep(0)
+
+    async def _put(self, variables: list[Variable]) -> None:
         records = {self._var(var.id): orjson.dumps(variable_record(var)) for var in variables}
         await self.store.set_many(records, ttl_s=self.ttl_s)
         for var in variables:

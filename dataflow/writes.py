@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataflow.describe import Page
 from dataflow.errors import InvalidGraph
 from dataflow.graph import Call, GraphError, OutputSpec
 from dataflow.runner import RESERVED_PARAMS
@@ -118,7 +119,7 @@ async def _delete(executor: Executor, session: Session, body: None, params: Para
 
 
 async def _describe(executor: Executor, session: Session, body: None, params: Params) -> dict[str, Any]:
-    return executor.describe(session)
+    return executor.describe(session, Page.parse(params.get("limit"), params.get("after")))
 
 
 # name -> (body schema or None, handler)

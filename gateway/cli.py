@@ -19,6 +19,7 @@ from gateway.accesslog import STDERR_LOCK
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, default_config, load_config
 from gateway.server import uvicorn_config
+from gateway.shutdown import DrainingServer
 from gateway.store import StoreError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -89,7 +90,7 @@ def serve(args: argparse.Namespace) -> int:
     except (StoreError, OSError, ValueError) as exc:  # a store URL or an artifact that is missing: one line
         print(f"semgate: start-up failed: {exc}", file=sys.stderr)
         return 1
-    server = uvicorn.Server(uvicorn_config(gateway, config, host=host, port=port, log_level=args.log_level))
+    server = DrainingServer(uvicorn_config(gateway, config, host=host, port=port, log_level=args.log_level))
     try:
         return uvloop.run(_serve(gateway, server))
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown

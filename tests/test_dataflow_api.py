@@ -4,6 +4,7 @@ through the same request path as /v1/chat/completions."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -261,6 +262,37 @@ def test_deleting_a_session_ends_a_waiting_fetch(gw: RunningGateway, bg: Backgro
     assert not gw.gateway.dataflow.sessions or all(not s.tasks for s in gw.gateway.dataflow.sessions.values())
 
 
+def test_a_session_description_comes_in_pages_with_counts(client: httpx.Client) -> None:
+    values = [{"id": f"pv-{i:02d}", "value": "x"} for i in range(5)]
+    sid = session(client, variables=values, calls=[call(f"po-{i}", "say {{o}}") for i in range(3)])
+    first = client.get(f"/sessions/{sid}", params={"limit": 2}).json()
+    assert first["summary"] == {"variables": {"total": 8, "ready": 5, "pending": 3}, "calls": {"total": 3, "idle": 3}}
+    assert list(first["variables"]) == ["pv-00", "pv-01"] and list(first["calls"]) == ["call-1", "call-2"]
+    assert first["has_more"] is True
+    pages, after = [first], first["next_after"]
+    while after is not None:
+        pages.append(client.get(f"/sessions/{sid}", params={"limit": 2, "after": after}).json())
+        after = pages[-1]["next_after"]
+    assert [v for p in pages for v in p["variables"]] == [*(v["id"] for v in values), "po-0", "po-1", "po-2"]
+    assert [c for p in pages for c in p["calls"]] == ["call-1", "call-2", "call-3"]
+    assert pages[-1]["has_more"] is False and len(pages) == 4
+
+
+@pytest.mark.parametrize(("params", "param"), [
+    ({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"), ({"limit": "ten"}, "limit"), ({"limit": "-1"}, "limit"),
+    ({"after": "-5"}, "after"), ({"after": "x"}, "after"), ({"after": "9" * 40}, "after"), ({"after": "1.5"}, "after"),
+])
+def test_bad_paging_parameters_are_a_400_naming_them(client: httpx.Client, params: dict[str, str], param: str) -> None:
+    failure = error(client.get(f"/sessions/{session(client)}", params=params), 400)
+    assert failure["param"] == param and failure["code"] == "invalid_request"
+
+
+def test_what_start_up_built_is_kept_out_of_full_gc_collections(gw: RunningGateway) -> None:
+    # Full collections walk every tracked object; a session of thousands of calls
+    # on top of everything start-up built stalled the event loop ~250 ms each.
+    assert gc.get_freeze_count() > 10_000
+
+
 # ---- bad input and isolation ---------------------------------------------------------
 
 
@@ -346,6 +378,8 @@ def test_any_replica_sharing_the_store_serves_a_fetch(bg: BackgroundLoop, replic
             sid = session(a, calls=[call("r1", "remote {{r1}}")])
             assert b.get(f"/sessions/{sid}/variables/r1", params={"timeout": 5}).json()["value"] == "<remote>"
             assert b.post(f"/sessions/{sid}/graphs", json={}).status_code == 201  # forwarded to its replica
+            page = b.get(f"/sessions/{sid}", params={"limit": 1}).json()  # forwarded, paged by its replica
+            assert (list(page["variables"]), page["has_more"]) == (["r1"], False)
             other = b.get(f"/sessions/{sid}/variables/r1", headers={"authorization": "Bearer intruder"})
             assert other.status_code == 404
     finally:

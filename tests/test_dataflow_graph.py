@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from dataflow.graph import MAX_CAUSE_CHARS, CallStatus, Conflict, Graph, GraphError, Limits, OutputSpec, Perf, VarStatus
 from dataflow.graph import Call as GraphCall
-from dataflow.graph import CallStatus, Conflict, Graph, GraphError, Limits, OutputSpec, Perf, VarStatus
 from dataflow.template import Template
 
 
@@ -512,9 +512,29 @@ def test_a_dependents_error_names_the_failed_input_and_the_cause() -> None:
     graph = chain()
     graph.add("g2", [], [call("C", "{{z}} {{w}}", {"z": "z"}, {"w": "w"})])
     graph.fail(graph.calls["A"], "call 'A' failed: boom")
-    assert graph.calls["B"].error == "input 'y' failed: call 'A' failed: boom"
-    assert graph.variables["z"].error == "input 'y' failed: call 'A' failed: boom"
-    assert graph.calls["C"].error == "input 'z' failed: input 'y' failed: call 'A' failed: boom"
+    assert graph.calls["B"].error == "input 'y' failed (output of call 'A'); root cause: call 'A' failed: boom"
+    assert graph.variables["z"].error == "input 'y' failed (output of call 'A'); root cause: call 'A' failed: boom"
+    # the direct cause and the root, not the chain in between
+    assert graph.calls["C"].error == "input 'z' failed (output of call 'B'); root cause: call 'A' failed: boom"
+
+
+def test_errors_along_a_long_chain_stay_short() -> None:
+    graph = Graph()
+    ids = ["v" * 120 + f"{i:04d}" for i in range(1024)]
+    calls = [call(f"c{i}", "{{i}} {{o}}", {"i": ids[i - 1]}, {"o": ids[i]}) for i in range(1, 1024)]
+    graph.add("g", [], [call("c0", "{{o}}", {}, {"o": ids[0]}), *calls])
+    ended = graph.fail(graph.calls["c0"], "call 'c0' failed: " + "upstream said no. " * 1000)
+    assert len(ended) == 1024
+    last = graph.variables[ids[-1]].error
+    assert last is not None and last.startswith(f"input {ids[-2]!r} failed (output of call 'c1022'); root cause: ")
+    assert "call 'c0' failed: upstream said no." in last and "more characters)" in last
+    assert max(len(v.error or "") for v in ended) < MAX_CAUSE_CHARS + 400
+
+
+def test_a_short_root_cause_is_kept_whole() -> None:
+    graph = chain()
+    graph.fail(graph.calls["A"], "x" * MAX_CAUSE_CHARS)
+    assert graph.variables["y"].error == "x" * MAX_CAUSE_CHARS
 
 
 def test_failure_reaches_dependents_that_were_never_demanded() -> None:
@@ -537,7 +557,7 @@ def test_cancelling_marks_the_call_its_dependents_and_their_outputs_cancelled() 
     ended = graph.fail(graph.calls["A"], "graph 'g1' was cancelled", CallStatus.CANCELLED)
     assert status(graph, "A", "B") == [CallStatus.CANCELLED, CallStatus.CANCELLED]
     assert [v.status for v in ended] == [VarStatus.CANCELLED, VarStatus.CANCELLED]
-    assert graph.calls["B"].error == "input 'y' cancelled: graph 'g1' was cancelled"
+    assert graph.calls["B"].error == "input 'y' cancelled (output of call 'A'); root cause: graph 'g1' was cancelled"
 
 
 def test_failing_an_ended_call_changes_nothing() -> None:
@@ -563,7 +583,7 @@ def test_a_dependent_that_already_failed_keeps_its_first_error() -> None:
     )
     graph.fail(graph.calls["A"], "first")
     assert graph.fail(graph.calls["B"], "second") == [graph.variables["b"]]
-    assert graph.calls["J"].error == "input 'a' failed: first"
+    assert graph.calls["J"].error == "input 'a' failed (output of call 'A'); root cause: first"
 
 
 def test_when_a_second_output_fails_consumers_of_the_first_are_unaffected() -> None:
