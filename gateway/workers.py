@@ -41,10 +41,12 @@ from typing import Any
 import uvicorn
 import uvloop
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors.multiprocess import Multiprocess
+from uvicorn.supervisors import multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from gateway.config import GatewayConfig
 from gateway.server import uvicorn_config
+from gateway.shutdown import DrainingServer
 
 log = logging.getLogger("semgate.workers")
 
@@ -126,12 +128,32 @@ class EngineHost:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
 
+class DrainingProcess(Process):
+    """A worker process whose server drains the gateway before it stops (gateway/shutdown.py)."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = DrainingServer(config=self.config)
+        return self._server
+
+
 class Supervisor(Multiprocess):
     """uvicorn's supervisor; a worker that died has its live gauges dropped."""
 
     def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], metrics_dir: Path) -> None:
         super().__init__(config, sockets)
         self.metrics_dir = metrics_dir
+
+    def run(self) -> None:
+        # Multiprocess creates its workers as `Process(...)` in four places and offers no
+        # hook for the class; swapping the module's name for the run is the smallest
+        # change (uvicorn is pinned to 0.55.x in pyproject.toml for such internals).
+        original, multiprocess.Process = multiprocess.Process, DrainingProcess  # type: ignore[misc]
+        try:
+            super().run()
+        finally:
+            multiprocess.Process = original  # type: ignore[misc]
 
     def keep_subprocess_alive(self) -> None:
         before = {p.pid for p in self.processes}
