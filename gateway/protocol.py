@@ -9,11 +9,12 @@ on or can reject early with a clearer message than the engine would give.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, InvalidJSON
 
 
 class _Open(BaseModel):
@@ -96,7 +97,23 @@ def validate(schema: type[BaseModel], data: Any) -> BaseModel:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise BadRequest(f"{where}: {first['msg']}{extra}", param=where) from None
+        raise first_problem(exc.errors(include_url=False)) from None
+
+
+def first_problem(errors: Sequence[Mapping[str, Any]], *, sourced: bool = False) -> BadRequest:
+    """The 400 for a list of validation errors: the first one, with its field as `param`.
+
+    One wording for the hot path and the FastAPI routes, so a client sees the
+    same error for the same mistake wherever it makes it. FastAPI's errors
+    (`sourced`) start their `loc` with where the value came from: "body",
+    "query", "path"; that part names no field.
+    """
+    first = errors[0]
+    if first.get("type") == "json_invalid":  # FastAPI: the body did not decode
+        return InvalidJSON(f"request body is not valid JSON: {first.get('ctx', {}).get('error', first['msg'])}")
+    loc = [str(part) for part in first.get("loc", ())]
+    source = loc.pop(0) if sourced and loc else "body"
+    where = ".".join(loc) or None
+    label = where or ("request body" if source == "body" else f"{source} parameter")
+    extra = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return BadRequest(f"{label}: {first['msg']}{extra}", param=where)

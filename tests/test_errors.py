@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 
 import httpx
 import openai
 import pytest
 
-from tests.support import RunningGateway
+from tests import support
+from tests.support import BackgroundLoop, RunningGateway
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -136,3 +139,135 @@ def test_a_gateway_bug_is_a_500_in_openai_shape_not_a_traceback(gw: RunningGatew
     reply = post(gw, "/chat/completions", b'{"model": "echo", "messages": [{"role": "user", "content": "hi"}]}')
     error = assert_openai_error(reply, 500, "internal_error")
     assert "simulated bug" not in error["message"]  # details stay in the log
+
+
+# --- the routes FastAPI serves: one error rule, x-request-id, Allow ------------
+
+ADMIN_ENV = "SEMGATE_TEST_ERRORS_ADMIN_KEY"
+ADMIN_KEY = "admin-key-for-the-error-tests"
+
+
+@pytest.fixture(scope="module")
+def authed(bg: BackgroundLoop) -> Iterator[RunningGateway]:
+    """A gateway with tenants and the admin API on."""
+    config = {
+        "server": {"health_interval_s": 60},
+        "models": [{"name": "sim", "engine": "sim", "sim": {"profile": "instant"}}],
+        "auth": {"admin_key_env": ADMIN_ENV},
+        "tenants": {"team": {}},
+    }
+    os.environ[ADMIN_ENV] = ADMIN_KEY
+    try:
+        running = bg.run(support.start_gateway(config))
+    finally:
+        del os.environ[ADMIN_ENV]
+    yield running
+    bg.run(support.stop_gateway(running))
+
+
+@pytest.fixture(scope="module")
+def team_key(authed: RunningGateway) -> str:
+    reply = httpx.post(f"{authed.url}/admin/v1/keys", json={"tenant": "team"},
+                       headers={"authorization": f"Bearer {ADMIN_KEY}"})
+    assert reply.status_code == 201, reply.text
+    return reply.json()["key"]
+
+
+@pytest.mark.parametrize("body", [b'{"tenant": 1, "surprise": true}', b"{not json", b"[" * 5000])
+@pytest.mark.parametrize("key", [None, "not-the-admin-key"])
+def test_admin_routes_refuse_a_missing_or_wrong_key_before_reading_the_body(
+    authed: RunningGateway, body: bytes, key: str | None,
+) -> None:
+    headers = {"content-type": "application/json"} | ({"authorization": f"Bearer {key}"} if key else {})
+    reply = httpx.post(f"{authed.url}/admin/v1/keys", content=body, headers=headers)
+    error = assert_openai_error(reply, 401, "invalid_api_key")
+    assert "tenant" not in error["message"] and reply.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", ["/admin/v1/keys?tenant=team", "/admin/v1/tenants", "/admin/v1/tenants/zzz/usage"])
+def test_every_admin_route_needs_the_admin_key(authed: RunningGateway, team_key: str, path: str) -> None:
+    assert_openai_error(httpx.get(f"{authed.url}{path}"), 401, "invalid_api_key")
+    reply = httpx.get(f"{authed.url}{path}", headers={"authorization": f"Bearer {team_key}"})
+    assert_openai_error(reply, 401, "invalid_api_key")  # a tenant's key is not the admin key
+
+
+@pytest.mark.parametrize("body, param, code", [
+    (b'{"tenant": 1}', "tenant", "invalid_request"),
+    (b'{"tenant": "team", "expires_in_s": -1}', "expires_in_s", "invalid_request"),
+    (b'{"tenant": "team", "surprise": 1}', "surprise", "invalid_request"),
+    (b"{}", "tenant", "invalid_request"),
+    (b'{"tenant": ', None, "invalid_json"),
+    (b"[" * 5000 + b"]" * 5000, None, "invalid_json"),
+])
+def test_admin_schema_errors_are_400_naming_the_field(
+    authed: RunningGateway, body: bytes, param: str | None, code: str,
+) -> None:
+    reply = httpx.post(f"{authed.url}/admin/v1/keys", content=body,
+                       headers={"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
+    assert assert_openai_error(reply, 400, code)["param"] == param
+
+
+def test_dataflow_schema_errors_are_400_naming_the_field(authed: RunningGateway, team_key: str) -> None:
+    reply = httpx.post(f"{authed.url}/dataflow/v1/sessions", json={"ttl_s": "soon"},
+                       headers={"authorization": f"Bearer {team_key}"})
+    assert assert_openai_error(reply, 400, "invalid_request")["param"] == "ttl_s"
+
+
+def test_a_query_parameter_of_the_wrong_type_is_400_not_422(gw: RunningGateway) -> None:
+    """FastAPI's own parameter validation follows the gateway's rule too."""
+    from fastapi import FastAPI
+
+    api: FastAPI = gw.gateway.api
+    if not any(getattr(route, "path", "") == "/test/typed" for route in api.router.routes):
+        @api.get("/test/typed")
+        async def typed(count: int) -> dict[str, int]:
+            return {"count": count}
+
+    error = assert_openai_error(httpx.get(f"{gw.url}/test/typed?count=many"), 400, "invalid_request")
+    assert error["param"] == "count"
+    assert_openai_error(httpx.get(f"{gw.url}/test/typed"), 400, "invalid_request")
+    assert httpx.get(f"{gw.url}/test/typed?count=3").json() == {"count": 3}
+
+
+@pytest.mark.parametrize("method, path, auth", [
+    ("GET", "/health", None), ("GET", "/ready", None), ("GET", "/metrics", None),
+    ("GET", "/v1/models", "team"), ("GET", "/v1/models/sim", "team"), ("GET", "/v1/models/nope", "team"),
+    ("GET", "/v1/usage", "team"), ("GET", "/nowhere", "team"), ("DELETE", "/health", None),
+    ("GET", "/v1/models", None), ("GET", "/admin/v1/tenants", "admin"), ("POST", "/admin/v1/keys", None),
+    ("POST", "/dataflow/v1/sessions", "team"), ("GET", "/dataflow/v1/sessions/missing", "team"),
+    ("POST", "/v1/chat/completions", None), ("POST", "/v1/chat/completions", "team"),
+])
+def test_every_response_carries_a_request_id(
+    authed: RunningGateway, team_key: str, method: str, path: str, auth: str | None,
+) -> None:
+    key = {"team": team_key, "admin": ADMIN_KEY}.get(auth or "")
+    headers = {"authorization": f"Bearer {key}"} if key else {}
+    fresh = httpx.request(method, f"{authed.url}{path}", headers=headers, json={})
+    assert len(fresh.headers["x-request-id"]) >= 16
+    echoed = httpx.request(method, f"{authed.url}{path}", headers={**headers, "x-request-id": "trace-42"}, json={})
+    assert echoed.headers["x-request-id"] == "trace-42"
+    insane = httpx.request(method, f"{authed.url}{path}", headers={**headers, "x-request-id": "a b" * 100}, json={})
+    assert insane.headers["x-request-id"] != "a b" * 100 and insane.headers["x-request-id"].isalnum()
+
+
+def test_a_dataflow_stream_carries_the_request_id(authed: RunningGateway, team_key: str) -> None:
+    headers = {"authorization": f"Bearer {team_key}", "x-request-id": "stream-7"}
+    graph = {"variables": [{"id": "v", "value": "ready"}]}
+    sid = httpx.post(f"{authed.url}/dataflow/v1/sessions", json={"graph": graph}, headers=headers).json()["id"]
+    with httpx.stream("GET", f"{authed.url}/dataflow/v1/sessions/{sid}/variables/v/stream", headers=headers) as reply:
+        assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
+        assert reply.headers["x-request-id"] == "stream-7"
+        assert b"[DONE]" in reply.read()
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("GET", "/v1/chat/completions", "POST"),
+    ("PUT", "/v1/embeddings", "POST"),
+    ("POST", "/health", "GET"),
+    ("PUT", "/dataflow/v1/sessions/abc", "GET, DELETE"),
+    ("GET", "/dataflow/v1/sessions/abc/variables", "POST"),
+])
+def test_405_says_which_methods_the_path_accepts(gw: RunningGateway, method: str, path: str, allow: str) -> None:
+    reply = httpx.request(method, f"{gw.url}{path}")
+    assert_openai_error(reply, 405, "method_not_allowed")
+    assert reply.headers["allow"] == allow
