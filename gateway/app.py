@@ -16,13 +16,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from dataflow import api as dataflow_api
 from dataflow.executor import Executor
+from gateway import openapi
 from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
@@ -281,12 +282,14 @@ def build_api(gateway: Gateway) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/ready")
+    not_ready = {"description": "no model has a healthy replica (the same body)", "content": {"application/json": {}}}
+
+    @api.get("/ready", responses={503: not_ready})
     async def ready() -> Response:
         state = gateway.readiness()
         return JSONResponse(state, status_code=200 if state["ready"] else 503)
 
-    @api.get("/metrics")
+    @api.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -310,4 +313,5 @@ def build_api(gateway: Gateway) -> FastAPI:
     dataflow_api.mount(api, gateway.dataflow, gateway.config.server.max_body_bytes)
     if gateway.access is not None:
         admin_api.mount(api, gateway.access)
+    openapi.install(api, ENDPOINTS, auth=gateway.access is not None)
     return api

@@ -18,7 +18,11 @@ from gateway.errors import BadRequest, InvalidJSON
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # strict: no coercion. The gateway forwards the client's bytes, so a value
+    # pydantic would quietly convert ("stream": "false", "n": "2", "echo": 0)
+    # would reach the engine unconverted, and the gateway itself would read
+    # "false" as true; a type mismatch is a 400 naming the field instead.
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]

@@ -51,6 +51,19 @@ def test_schema_violations_are_400_naming_the_field(gw: RunningGateway, body: by
         assert error["param"] == param
 
 
+@pytest.mark.parametrize("path, field, value", [
+    ("/chat/completions", "stream", '"false"'),  # would reach the engine as a string and the gateway as true
+    ("/chat/completions", "n", '"2"'),
+    ("/chat/completions", "frequency_penalty", "false"),
+    ("/chat/completions", "max_tokens", "10.0"),
+    ("/completions", "echo", "0"),
+])
+def test_values_of_the_wrong_type_are_400_not_coerced(gw: RunningGateway, path: str, field: str, value: str) -> None:
+    prompt = '"messages": [{"role": "user", "content": "hi"}]' if path == "/chat/completions" else '"prompt": "hi"'
+    body = f'{{"model": "echo", {prompt}, "{field}": {value}}}'.encode()
+    assert assert_openai_error(post(gw, path, body), 400, "invalid_request")["param"] == field
+
+
 def test_sdk_sees_schema_errors_as_bad_request(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model="echo", messages=MESSAGES, n=0)
@@ -207,10 +220,16 @@ def test_admin_schema_errors_are_400_naming_the_field(
     assert assert_openai_error(reply, 400, code)["param"] == param
 
 
-def test_dataflow_schema_errors_are_400_naming_the_field(authed: RunningGateway, team_key: str) -> None:
-    reply = httpx.post(f"{authed.url}/dataflow/v1/sessions", json={"ttl_s": "soon"},
-                       headers={"authorization": f"Bearer {team_key}"})
-    assert assert_openai_error(reply, 400, "invalid_request")["param"] == "ttl_s"
+@pytest.mark.parametrize("body, param", [
+    ({"ttl_s": "soon"}, "ttl_s"),
+    ({"ttl_s": "60"}, "ttl_s"),
+    ({"graph": {"lazy": 0}}, "graph.lazy"),
+])
+def test_dataflow_schema_errors_are_400_naming_the_field(
+    authed: RunningGateway, team_key: str, body: dict, param: str,
+) -> None:
+    reply = httpx.post(f"{authed.url}/dataflow/v1/sessions", json=body, headers={"authorization": f"Bearer {team_key}"})
+    assert assert_openai_error(reply, 400, "invalid_request")["param"] == param
 
 
 def test_a_query_parameter_of_the_wrong_type_is_400_not_422(gw: RunningGateway) -> None:

@@ -16,8 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.errors import AuthenticationFailed, BadRequest, GatewayError, PermissionDenied, RouteNotFound
+from gateway.errors import AuthenticationFailed, GatewayError, PermissionDenied, RouteNotFound
 from gateway.exchange import Scope
+from gateway.openapi import ErrorBody
 from gateway.tenants.access import Access
 
 
@@ -56,10 +57,11 @@ def mount(api: FastAPI, access: Access) -> None:
             raise RouteNotFound(f"tenant {name!r} is not configured", code="tenant_not_found")
         return name
 
-    @api.post("/admin/v1/keys", status_code=201)
+    @api.post("/admin/v1/keys", status_code=201, responses={404: {"model": ErrorBody, "description": "no such tenant"}})
     async def create_key(body: NewKey) -> dict[str, Any]:
-        if body.tenant not in access.tenants:
-            raise BadRequest(f"tenant {body.tenant!r} is not configured; add it under `tenants`", param="tenant")
+        if body.tenant not in access.tenants:  # like an unknown model: a well-formed body naming nothing
+            raise RouteNotFound(f"tenant {body.tenant!r} is not configured; add it under `tenants`",
+                                param="tenant", code="tenant_not_found")
         plain, record = await access.keys.create(body.tenant, body.name, body.expires_in_s)
         return {**record, "key": plain}
 
