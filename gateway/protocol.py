@@ -101,10 +101,10 @@ def validate(schema: type[BaseModel], data: Any) -> BaseModel:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        raise first_problem(exc.errors(include_url=False)) from None
+        raise first_problem(exc.errors(include_url=False), data) from None
 
 
-def first_problem(errors: Sequence[Mapping[str, Any]], *, sourced: bool = False) -> BadRequest:
+def first_problem(errors: Sequence[Mapping[str, Any]], data: Any = None, *, sourced: bool = False) -> BadRequest:
     """The 400 for a list of validation errors: the first one, with its field as `param`.
 
     One wording for the hot path and the FastAPI routes, so a client sees the
@@ -115,9 +115,33 @@ def first_problem(errors: Sequence[Mapping[str, Any]], *, sourced: bool = False)
     first = errors[0]
     if first.get("type") == "json_invalid":  # FastAPI: the body did not decode
         return InvalidJSON(f"request body is not valid JSON: {first.get('ctx', {}).get('error', first['msg'])}")
-    loc = [str(part) for part in first.get("loc", ())]
-    source = loc.pop(0) if sourced and loc else "body"
-    where = ".".join(loc) or None
+    loc = list(first.get("loc", ()))
+    source = str(loc.pop(0)) if sourced and loc else "body"
+    where = ".".join(_in_body(loc, data, missing=first.get("type") == "missing")) or None
     label = where or ("request body" if source == "body" else f"{source} parameter")
     extra = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return BadRequest(f"{label}: {first['msg']}{extra}", param=where)
+
+
+def _in_body(loc: list[Any], data: Any, *, missing: bool) -> list[str]:
+    """The part of an error's `loc` that is a path in the client's body.
+
+    pydantic puts the union member it tried into `loc` ("input.str",
+    "tool_choice.literal[...]"): no such field exists, so the walk stops at
+    the value itself. A missing field is named though it is not there.
+    """
+    if data is None:
+        return [str(part) for part in loc]
+    path: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            if missing and isinstance(node, dict):
+                path.append(str(part))
+            break
+        path.append(str(part))
+    return path
