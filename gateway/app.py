@@ -24,6 +24,7 @@ from starlette.routing import Match
 from dataflow import api as dataflow_api
 from dataflow.executor import Executor
 from gateway import openapi
+from gateway.asgi import declared_too_large, with_body_limit, with_request_id
 from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
@@ -35,8 +36,7 @@ from gateway.errors import (
     RouteNotFound,
     StoreUnavailable,
 )
-from gateway.exchange import Exchange, Receive, Scope, Send, request_id_of
-from gateway.headers import find_header
+from gateway.exchange import Exchange, Receive, Scope, Send
 from gateway.health import HealthMonitor
 from gateway.internal import LocalCompleter
 from gateway.metrics import GatewayMetrics
@@ -126,9 +126,14 @@ class Gateway:
                 return
         handler = self._fast.get(scope["path"])
         if handler is not None:
-            await handler(scope, receive, send)  # its Exchange sets x-request-id
+            await handler(scope, receive, send)  # its Exchange sets x-request-id and bounds the body
             return
-        await self.api(scope, receive, with_request_id(scope, send))
+        limit = self.config.server.max_body_bytes
+        too_large = declared_too_large(scope, limit)
+        if too_large is not None:
+            await Exchange(scope, receive, send).reply_error(too_large)
+            return
+        await self.api(scope, with_body_limit(receive, limit), with_request_id(scope, send))
 
     async def startup(self) -> None:
         """Start engines and health checks; a second call is a no-op.
@@ -188,22 +193,6 @@ def _with_tenant_profiles(config: GatewayConfig) -> PoliciesConfig:
     return config.policies.model_copy(update={"tenants": {**config.policies.tenants, **chosen}})
 
 
-def with_request_id(scope: Scope, send: Send) -> Send:
-    """`send` that adds x-request-id to the reply, as the hot path's Exchange does.
-
-    One wrapper for every route FastAPI serves (probes, models, dataflow SSE,
-    admin, 404s), so none of them can forget it.
-    """
-    request_id = request_id_of(find_header(scope["headers"], b"x-request-id"))
-
-    async def send_with_id(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
-        await send(message)
-
-    return send_with_id
-
-
 def _reply(exc: GatewayError) -> Response:
     headers = {name.decode(): value.decode() for name, value in exc.headers()}
     return Response(exc.body(), status_code=exc.status, media_type="application/json", headers=headers)
@@ -230,6 +219,8 @@ def _http_error(api: FastAPI, scope: Scope, exc: HTTPException) -> GatewayError:
         return RouteNotFound(f"no such path: {_shown(scope['path'])}")
     if exc.status_code == 405:
         return MethodNotAllowed(f"{_shown(scope['path'])} does not accept {_shown(scope['method'])}", allow=_allowed(api, scope))
+    if isinstance(exc.__cause__, GatewayError):  # FastAPI wraps what reading the body raised (a 413)
+        return exc.__cause__
     if exc.status_code == 400:  # FastAPI: a body that is not JSON in some way json.loads does not name
         return InvalidJSON(f"request body is not valid JSON: {exc.detail}")
     error = GatewayError(str(exc.detail), code="http_error")

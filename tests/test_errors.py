@@ -178,7 +178,7 @@ ADMIN_KEY = "admin-key-for-the-error-tests"
 def authed(bg: BackgroundLoop) -> Iterator[RunningGateway]:
     """A gateway with tenants and the admin API on."""
     config = {
-        "server": {"health_interval_s": 60},
+        "server": {"health_interval_s": 60, "max_body_bytes": 65536},
         "models": [{"name": "sim", "engine": "sim", "sim": {"profile": "instant"}}],
         "auth": {"admin_key_env": ADMIN_ENV},
         "tenants": {"team": {}},
@@ -304,3 +304,17 @@ def test_405_says_which_methods_the_path_accepts(gw: RunningGateway, method: str
     reply = httpx.request(method, f"{gw.url}{path}")
     assert_openai_error(reply, 405, "method_not_allowed")
     assert reply.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("path", ["/admin/v1/keys", "/dataflow/v1/sessions"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_bodies_over_the_limit_are_413_on_admin_and_dataflow_routes_too(
+    authed: RunningGateway, team_key: str, path: str, chunked: bool,
+) -> None:
+    key = ADMIN_KEY if path.startswith("/admin/") else team_key
+    body = b'{"tenant": "' + b"x" * (authed.gateway.config.server.max_body_bytes + 10) + b'"}'
+    content = (body[i:i + 65536] for i in range(0, len(body), 65536)) if chunked else body
+    reply = httpx.post(f"{authed.url}{path}", content=content, timeout=10,
+                       headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+    assert_openai_error(reply, 413, "payload_too_large")
+    assert reply.headers["x-request-id"]
