@@ -23,7 +23,7 @@ from gateway.tenants.access import Access
 
 
 class NewKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "60" is not a number of seconds
 
     tenant: str
     name: str = Field(default="", max_length=200)
