@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `"lazy": 0` or `"ttl_s": "60"` is a 400 naming the field, as the documented schema says.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class OutputBody(Body):

@@ -18,28 +18,38 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from dataflow import api as dataflow_api
 from dataflow.executor import Executor
+from gateway import openapi
 from gateway.accesslog import AccessLog
+from gateway.asgi import declared_too_large, with_body_limit, with_request_id
 from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
-from gateway.errors import GatewayError, error_body
+from gateway.errors import (
+    GatewayError,
+    InvalidJSON,
+    MethodNotAllowed,
+    ModelNotFound,
+    RouteNotFound,
+    StoreUnavailable,
+)
 from gateway.exchange import Exchange, Receive, Scope, Send
 from gateway.health import HealthMonitor
 from gateway.internal import LocalCompleter
 from gateway.metrics import GatewayMetrics
-from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, first_problem
 from gateway.proxy import Catalog, ProxyEndpoint
 from gateway.routes import ModelRoute
 from gateway.store import Store, StoreError, build_store
 from gateway.store.guarded import StoreGuard
 from gateway.tenants import admin as admin_api
-from gateway.tenants.access import Access
+from gateway.tenants.access import ADMIN_PREFIX, Access
 from gateway.upstream import UpstreamClient
 from policies.config import PoliciesConfig
 from policies.guards.factory import build_guard
@@ -111,17 +121,26 @@ class Gateway:
         self._started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self.access is not None:
-                refused = await self.access.authenticate(scope)
-                if refused is not None:
-                    await Exchange(scope, receive, send).reply_error(refused)
-                    return
-            handler = self._fast.get(scope["path"])
-            if handler is not None:
-                await handler(scope, receive, send)
+        if scope["type"] != "http":
+            await self.api(scope, receive, send)  # lifespan
+            return
+        if self.access is not None:
+            refused = await self.access.authenticate(scope)
+            if refused is None and scope["path"].startswith(ADMIN_PREFIX):
+                refused = admin_api.refusal(self.access, scope)
+            if refused is not None:
+                await Exchange(scope, receive, send).reply_error(refused)
                 return
-        await self.api(scope, receive, send)
+        handler = self._fast.get(scope["path"])
+        if handler is not None:
+            await handler(scope, receive, send)  # its Exchange sets x-request-id and bounds the body
+            return
+        limit = self.config.server.max_body_bytes
+        too_large = declared_too_large(scope, limit)
+        if too_large is not None:
+            await Exchange(scope, receive, send).reply_error(too_large)
+            return
+        await self.api(scope, with_body_limit(receive, limit), with_request_id(scope, send))
 
     async def startup(self) -> None:
         """Start engines and health checks; a second call is a no-op.
@@ -192,8 +211,46 @@ def _with_tenant_profiles(config: GatewayConfig) -> PoliciesConfig:
     return config.policies.model_copy(update={"tenants": {**config.policies.tenants, **chosen}})
 
 
-def _error(status: int, message: str, type_: str, code: str) -> Response:
-    return Response(error_body(message, type_, code), status_code=status, media_type="application/json")
+def _reply(exc: GatewayError) -> Response:
+    headers = {name.decode(): value.decode() for name, value in exc.headers()}
+    return Response(exc.body(), status_code=exc.status, media_type="application/json", headers=headers)
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(api: FastAPI, scope: Scope) -> str:
+    """The methods some route accepts for this path: the 405's Allow header.
+
+    Asked of the router itself (which routes match fully with each method):
+    Starlette names only the first partly matching route's methods, though
+    GET and DELETE on one path are two routes. Only 405s pay for this.
+    """
+    routes = api.router.routes
+    return ", ".join(method for method in METHODS
+                     if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes))
+
+
+def _http_error(api: FastAPI, scope: Scope, exc: HTTPException) -> GatewayError:
+    """Starlette's and FastAPI's own refusals as the gateway's errors."""
+    if exc.status_code == 404:
+        return RouteNotFound(f"no such path: {_shown(scope['path'])}")
+    if exc.status_code == 405:
+        return MethodNotAllowed(f"{_shown(scope['path'])} does not accept {_shown(scope['method'])}", allow=_allowed(api, scope))
+    if isinstance(exc.__cause__, GatewayError):  # FastAPI wraps what reading the body raised (a 413)
+        return exc.__cause__
+    if exc.status_code == 400:  # FastAPI: a body that is not JSON in some way json.loads does not name
+        return InvalidJSON(f"request body is not valid JSON: {exc.detail}")
+    error = GatewayError(str(exc.detail), code="http_error")
+    error.status = exc.status_code
+    if exc.status_code < 500:
+        error.type = "invalid_request_error"
+    return error
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A client-chosen string as an error message quotes it: bounded."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def build_api(gateway: Gateway) -> FastAPI:
@@ -208,40 +265,40 @@ def build_api(gateway: Gateway) -> FastAPI:
     api = FastAPI(title="Semgate", lifespan=lifespan, docs_url=None, redoc_url=None)
 
     @api.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, str(exc.detail), "invalid_request_error", code)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _reply(_http_error(api, request.scope, exc))
 
     @api.exception_handler(GatewayError)
     async def gateway_error(_: Request, exc: GatewayError) -> Response:
-        headers = {name.decode(): value.decode() for name, value in exc.headers()}
-        return Response(exc.body(), status_code=exc.status, media_type="application/json", headers=headers)
+        return _reply(exc)
 
     @api.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> Response:
         log.error("store failed: %s", exc)
-        return _error(503, "the gateway's shared store is unavailable; try again shortly", "service_unavailable",
-                      "store_unavailable")
+        return _reply(StoreUnavailable("the gateway's shared store is unavailable; try again shortly"))
 
     @api.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> Response:
-        return _error(422, str(exc.errors()[0].get("msg", "invalid request")), "invalid_request_error", "invalid_request")
+        # README: a schema violation is 400 invalid_request on every route, not FastAPI's 422.
+        return _reply(first_problem(exc.errors(), sourced=True))
 
     @api.exception_handler(Exception)
     async def internal_error(_: Request, exc: Exception) -> Response:
         log.error("unhandled error: %r", exc, exc_info=exc)
-        return _error(500, "internal gateway error; see the gateway log", "internal_error", "internal_error")
+        return _reply(GatewayError("internal gateway error; see the gateway log"))
 
     @api.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/ready")
+    not_ready = {"description": "no model has a healthy replica (the same body)", "content": {"application/json": {}}}
+
+    @api.get("/ready", responses={503: not_ready})
     async def ready() -> Response:
         state = gateway.readiness()
         return JSONResponse(state, status_code=200 if state["ready"] else 503)
 
-    @api.get("/metrics")
+    @api.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> Response:
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -258,11 +315,12 @@ def build_api(gateway: Gateway) -> FastAPI:
     @api.get("/v1/models/{name:path}")
     async def model(request: Request, name: str) -> Response:
         if (name not in gateway.routes and name not in gateway.strategies) or not visible(request, name):
-            return _error(404, f"model {name!r} does not exist", "invalid_request_error", "model_not_found")
+            raise ModelNotFound(f"model {name!r} does not exist", param="model")
         body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
         return JSONResponse(body)
 
     dataflow_api.mount(api, gateway.dataflow, gateway.config.server.max_body_bytes)
     if gateway.access is not None:
         admin_api.mount(api, gateway.access)
+    openapi.install(api, ENDPOINTS, auth=gateway.access is not None)
     return api

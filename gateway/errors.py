@@ -64,6 +64,13 @@ class MethodNotAllowed(GatewayError):
     type = "invalid_request_error"
     code = "method_not_allowed"
 
+    def __init__(self, message: str, *, allow: str) -> None:
+        super().__init__(message)
+        self.allow = allow  # RFC 9110: a 405 must say which methods the path does accept
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"allow", self.allow.encode())]
+
 
 class PayloadTooLarge(GatewayError):
     status = 413

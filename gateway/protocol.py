@@ -9,15 +9,20 @@ on or can reject early with a clearer message than the engine would give.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, InvalidJSON
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # strict: no coercion. The gateway forwards the client's bytes, so a value
+    # pydantic would quietly convert ("stream": "false", "n": "2", "echo": 0)
+    # would reach the engine unconverted, and the gateway itself would read
+    # "false" as true; a type mismatch is a 400 naming the field instead.
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -96,7 +101,47 @@ def validate(schema: type[BaseModel], data: Any) -> BaseModel:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise BadRequest(f"{where}: {first['msg']}{extra}", param=where) from None
+        raise first_problem(exc.errors(include_url=False), data) from None
+
+
+def first_problem(errors: Sequence[Mapping[str, Any]], data: Any = None, *, sourced: bool = False) -> BadRequest:
+    """The 400 for a list of validation errors: the first one, with its field as `param`.
+
+    One wording for the hot path and the FastAPI routes, so a client sees the
+    same error for the same mistake wherever it makes it. FastAPI's errors
+    (`sourced`) start their `loc` with where the value came from: "body",
+    "query", "path"; that part names no field.
+    """
+    first = errors[0]
+    if first.get("type") == "json_invalid":  # FastAPI: the body did not decode
+        return InvalidJSON(f"request body is not valid JSON: {first.get('ctx', {}).get('error', first['msg'])}")
+    loc = list(first.get("loc", ()))
+    source = str(loc.pop(0)) if sourced and loc else "body"
+    where = ".".join(_in_body(loc, data, missing=first.get("type") == "missing")) or None
+    label = where or ("request body" if source == "body" else f"{source} parameter")
+    extra = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return BadRequest(f"{label}: {first['msg']}{extra}", param=where)
+
+
+def _in_body(loc: list[Any], data: Any, *, missing: bool) -> list[str]:
+    """The part of an error's `loc` that is a path in the client's body.
+
+    pydantic puts the union member it tried into `loc` ("input.str",
+    "tool_choice.literal[...]"): no such field exists, so the walk stops at
+    the value itself. A missing field is named though it is not there.
+    """
+    if data is None:
+        return [str(part) for part in loc]
+    path: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            if missing and isinstance(node, dict):
+                path.append(str(part))
+            break
+        path.append(str(part))
+    return path

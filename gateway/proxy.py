@@ -103,7 +103,7 @@ class ProxyEndpoint:
         status = 500
         try:
             if scope["method"] != "POST":
-                raise MethodNotAllowed(f"{scope['path']} accepts POST only")
+                raise MethodNotAllowed(f"{scope['path']} accepts POST only", allow="POST")
             data, body = await self._read_request(exchange)
             if data["model"] in self.catalog.models or data["model"] in self.catalog.strategies:
                 name = data["model"]
