@@ -36,7 +36,7 @@ def policies_section(inputs: list[dict[str, Any]], guards: dict[str, Any] | None
 
 def instant_upstream_config(upstream: Endpoint, policies: dict[str, Any] | None) -> dict[str, Any]:
     """overhead.py's semgate config (models `bench`, `bench-stream` on the instant nginx), plus `policies`."""
-    config = yaml.safe_load(_servers._semgate_yaml(upstream, access_log=True))
+    config = yaml.safe_load(_servers._semgate_yaml(upstream, log_off=True))
     if policies is not None:
         config["policies"] = policies
     return config
