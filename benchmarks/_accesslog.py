@@ -82,7 +82,10 @@ def _rps(row: dict[str, Any]) -> float | None:
 
 
 def targets(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The default access log's cost in RPS vs the log-off row, and whether it kept every line."""
+    """The default access log's cost in RPS vs the log-off row, and whether it kept every line;
+    none when the default-config row was not run (`--only semgate`)."""
+    if ROW not in rows:
+        return {}
     on, off = _rps(rows.get(ROW, {})), _rps(rows.get(BASELINE, {}))
     cost = None if on is None or not off else round(100 * (off - on) / off, 1)
     check = rows.get(ROW, {}).get("access_log") or {}

@@ -227,6 +227,9 @@ class ServerConfig(_Section):
     # closed at once. Also capped below the process's open-files limit, so
     # upstream sockets, health probes and the store always find a descriptor.
     max_client_connections: int = Field(default=4096, gt=0)
+    # After SIGTERM/SIGINT, requests still running get this long to finish before they
+    # are cancelled (waiting dataflow fetches and streams are answered at once).
+    shutdown_timeout_s: PositiveFloat = 10.0
     # --- upstreams ---------------------------------------------------------------
     # Upstream timeouts: connecting, and waiting for the next byte of a reply.
     connect_timeout_s: PositiveFloat = 5.0

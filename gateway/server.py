@@ -332,7 +332,7 @@ def uvicorn_config(app: Any, config: GatewayConfig, *, host: str | None = None, 
         app, host=host or server.host, port=server.port if port is None else port,
         loop="uvloop", http=GatewayProtocol, ws="none", lifespan="on",
         access_log=False, server_header=False, proxy_headers=False, log_config=None, log_level=log_level.lower(),
-        timeout_graceful_shutdown=10, **extra,
+        timeout_graceful_shutdown=server.shutdown_timeout_s, **extra,
     )
     uv.limits = ClientLimits(
         max_header_bytes=server.max_header_bytes, header_timeout_s=server.header_timeout_s,

@@ -199,4 +199,6 @@ def test_access_log_cost_target_compares_the_default_row_with_the_log_off_row() 
     targets = all_targets({"semgate": row(9100), "semgate-default": row(5600, access_log={"missing": 3})})
     assert targets["semgate_access_log_cost_pct"]["met"] is False  # today's 38 %
     assert targets["semgate_access_log_missing_lines"]["met"] is False
-    assert all_targets({"semgate": row(9000)})["semgate_access_log_cost_pct"]["met"] is None
+    assert "semgate_access_log_cost_pct" not in all_targets({"semgate": row(9000)})  # the row did not run
+    failed = all_targets({"semgate": row(9000), "semgate-default": {"status": "failed"}})
+    assert failed["semgate_access_log_cost_pct"]["met"] is None

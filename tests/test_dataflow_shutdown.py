@@ -30,13 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 API = "/dataflow/v1"
 
 
-def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(tmp_path: Path, *, workers: int = 1, redis_url: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    settings: dict[str, Any] = {"server": {"health_interval_s": 60},
+                                "models": [{"name": "sim", "engine": "sim", "sim": {"profile": "instant"}}]}
+    if redis_url is not None:  # workers share sessions through it: any worker answers a fetch
+        settings["store"] = {"backend": "redis", "url": redis_url}
     config = tmp_path / "gateway.yaml"
-    config.write_text(yaml.safe_dump({"server": {"health_interval_s": 60},
-                                      "models": [{"name": "sim", "engine": "sim", "sim": {"profile": "instant"}}]}))
+    config.write_text(yaml.safe_dump(settings))
     with free_socket() as sock:
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", str(port),
+                             "--workers", str(workers)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -50,8 +54,17 @@ def start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise AssertionError(f"the gateway did not start: {proc.communicate()[1].decode()[-2000:]}")
 
 
-def test_sigterm_answers_waiting_fetches_and_streams_then_exits_cleanly(tmp_path: Path) -> None:
-    proc, url = start(tmp_path)
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
+def gateway_process(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    if request.param == 1:
+        return start(tmp_path)
+    return start(tmp_path, workers=2, redis_url=request.getfixturevalue("redis_url"))
+
+
+def test_sigterm_answers_waiting_fetches_and_streams_then_exits_cleanly(
+    gateway_process: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    proc, url = gateway_process
     answers: dict[str, Any] = {}
     try:
         with httpx.Client(base_url=url + API, timeout=30) as client:

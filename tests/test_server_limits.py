@@ -14,6 +14,8 @@ import openai
 import orjson
 import pytest
 
+from gateway.config import parse_config
+from gateway.server import uvicorn_config
 from tests import support
 from tests.support import BackgroundLoop, RunningGateway, ScriptedUpstream
 
@@ -344,3 +346,10 @@ def test_an_upgrade_request_with_a_body_is_refused_400_json(gw: RunningGateway) 
     reply = send(gw.port, b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n" + H2C +
                  b"content-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(CHAT), CHAT))
     assert_json_refusal(reply, 400, "upgrade_not_supported")
+
+
+def test_the_graceful_shutdown_period_comes_from_the_config() -> None:
+    models = [{"name": "m", "upstreams": ["http://127.0.0.1:9/v1"]}]
+    configured = parse_config({"server": {"shutdown_timeout_s": 3.5}, "models": models})
+    assert uvicorn_config(object(), configured).timeout_graceful_shutdown == 3.5
+    assert uvicorn_config(object(), parse_config({"models": models})).timeout_graceful_shutdown == 10

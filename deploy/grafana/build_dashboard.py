@@ -201,6 +201,10 @@ PANELS: list[dict[str, Any]] = [
                                             "{{op}} ({{outcome}})")), stack=True,
                description="Store (Redis) operations that failed or were skipped; open: the request went on "
                            "without it, closed: it was refused."),
+    timeseries("Access-log lines dropped / s",
+               targets((f"sum by (instance) (rate(semgate_access_log_dropped_total{{{SEL}}}[{RI}]))", "{{instance}}")),
+               description="Lines the log's destination could not take in time (a blocked stderr, a full disk); "
+                           "the log says how many too. Should be 0."),
 
     row("Dataflow"),
     timeseries("Dataflow calls ended / s", targets((rate("semgate_dataflow_calls_total", "status", SEL),
