@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -78,17 +79,29 @@ def chain(graph: int, calls: int, first_model: str, id_chars: int) -> dict[str, 
 
 
 class Sampler:
-    """RSS of the gateway and /health latency, sampled in background threads."""
+    """RSS of the gateway (a background thread) and /health latency (a probe process).
+
+    The probe runs in a process of its own: in a thread of this one it would
+    wait for the GIL while this process builds graphs or parses megabytes of
+    description, and count that as the gateway's stall."""
 
     def __init__(self, pid: int, port: int) -> None:
         self.proc = psutil.Process(pid)
         self.port = port
         self.peak_rss = 0
-        self.phase = "start"
+        self.phases: list[tuple[float, str]] = [(0.0, "start")]  # (monotonic start, phase)
         self.max_probe_s: dict[str, float] = {}  # phase -> slowest /health answer in it
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._rss, daemon=True), threading.Thread(target=self._probe,
-                                                                                          daemon=True)]
+        self._thread = threading.Thread(target=self._rss, daemon=True)
+        self._probe: subprocess.Popen[str] | None = None
+
+    @property
+    def phase(self) -> str:
+        return self.phases[-1][1]
+
+    @phase.setter
+    def phase(self, name: str) -> None:
+        self.phases.append((time.monotonic(), name))
 
     def rss_mb(self) -> float:
         return round(self.proc.memory_info().rss / 2**20, 1)
@@ -97,23 +110,39 @@ class Sampler:
         while not self._stop.wait(0.02):
             self.peak_rss = max(self.peak_rss, self.proc.memory_info().rss)
 
-    def _probe(self) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30) as client:
-            while not self._stop.wait(PROBE_EVERY_S):
-                began, phase = time.perf_counter(), self.phase
-                client.get("/health")
-                self.max_probe_s[phase] = max(self.max_probe_s.get(phase, 0.0), time.perf_counter() - began)
-
     @contextmanager
     def running(self) -> Iterator[Sampler]:
-        for thread in self._threads:
-            thread.start()
+        self._thread.start()
+        self._probe = subprocess.Popen([sys.executable, "-m", "benchmarks.dataflow_memory", "--probe", str(self.port)],
+                                       cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
         try:
             yield self
         finally:
             self._stop.set()
-            for thread in self._threads:
-                thread.join(5)
+            self._thread.join(5)
+            out, _ = self._probe.communicate("stop\n", timeout=30)  # it answers with its samples
+            self._attribute(out)
+
+    def _attribute(self, samples: str) -> None:
+        """Each probe's latency to the phase it began in (CLOCK_MONOTONIC is one clock for all processes)."""
+        for line in samples.splitlines():
+            began, took = (float(part) for part in line.split())
+            phase = next(name for start, name in reversed(self.phases) if start <= began)
+            self.max_probe_s[phase] = max(self.max_probe_s.get(phase, 0.0), took)
+
+
+def probe(port: int) -> None:
+    """The probe process: GET /health every PROBE_EVERY_S until stdin says stop, then print
+    `monotonic-start latency` per probe."""
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+    samples: list[str] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        while not stop.wait(PROBE_EVERY_S):
+            began = time.monotonic()
+            client.get("/health")
+            samples.append(f"{began} {time.monotonic() - began}")
+    print("\n".join(samples))
 
 
 def idle_probe_ms(port: int, seconds: float = 0.5) -> float:
@@ -231,12 +260,16 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dataflow_memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 graphs x 128 calls (smoke test)")
+    parser.add_argument("--probe", type=int, default=None, help=argparse.SUPPRESS)  # the probe process (internal)
     parser.add_argument("--graphs", type=int, default=None, help="chains in the session (default 8)")
     parser.add_argument("--calls", type=int, default=None, help="calls per chain (default 1024)")
     parser.add_argument("--id-chars", type=int, default=128, help="length of every id (default 128, the most allowed)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated: {', '.join(SCENARIOS)}")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
     args = parser.parse_args(argv)
+    if args.probe is not None:
+        probe(args.probe)
+        return 0
     graphs = args.graphs or (2 if args.quick else 8)
     calls = args.calls or (128 if args.quick else 1024)
     rows: dict[str, dict[str, Any]] = {}

@@ -19,8 +19,8 @@ from gateway.errors import BadRequest
 if TYPE_CHECKING:
     from dataflow.executor import Session
 
-DEFAULT_LIMIT = 1000
-MAX_LIMIT = 1000
+DEFAULT_LIMIT = 256
+MAX_LIMIT = 256  # a page of 256 calls with long errors is ~220 KB: no loop stall to speak of
 _MAX_AFTER = 10**9  # far beyond any session; keeps the digits parsed bounded
 
 
