@@ -125,6 +125,33 @@ class StoreUnavailable(GatewayError):
     code = "store_unavailable"
 
 
+# --- refused by the HTTP server itself (gateway/server.py) --------------------
+
+
+class HeaderFieldsTooLarge(GatewayError):
+    status = 431
+    type = "invalid_request_error"
+    code = "request_header_fields_too_large"
+
+
+class RequestTimeout(GatewayError):
+    status = 408
+    type = "invalid_request_error"
+    code = "request_timeout"
+
+
+class TooManyConnections(GatewayError):
+    status = 503
+    type = "service_unavailable"
+    code = "too_many_connections"
+
+
+class InvalidHTTP(BadRequest):
+    """The HTTP parser refused the bytes (bad method, framing, header syntax)."""
+
+    code = "invalid_http"
+
+
 # --- the upstream's fault ---------------------------------------------------
 
 

@@ -48,7 +48,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from gateway.config import GatewayConfig
-from gateway.errors import BadRequest, GatewayError
+from gateway.errors import GatewayError, HeaderFieldsTooLarge, InvalidHTTP, RequestTimeout, TooManyConnections
 from gateway.exchange import request_id_of
 from gateway.headers import find_header
 
@@ -57,30 +57,6 @@ log = logging.getLogger("semgate.server")
 # Descriptors kept for everything but client sockets and upstream pools:
 # stdio, the listening sockets, log files, the event loop's own, engine pipes.
 BASE_FD_RESERVE = 64
-
-
-class HeaderFieldsTooLarge(GatewayError):
-    status = 431
-    type = "invalid_request_error"
-    code = "request_header_fields_too_large"
-
-
-class RequestTimeout(GatewayError):
-    status = 408
-    type = "invalid_request_error"
-    code = "request_timeout"
-
-
-class TooManyConnections(GatewayError):
-    status = 503
-    type = "service_unavailable"
-    code = "too_many_connections"
-
-
-class InvalidHTTP(BadRequest):
-    """The HTTP parser refused the bytes (bad method, framing, header syntax)."""
-
-    code = "invalid_http"
 
 
 @dataclass(frozen=True)

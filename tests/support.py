@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import orjson
 import uvicorn
@@ -123,8 +123,31 @@ class PeerRequest:
         return orjson.loads(self.body)
 
 
+class LoopbackUpstream:
+    """An OpenAI-style upstream on a free loopback port; subclasses serve connections in `_serve`."""
+
+    port: int
+    _server: asyncio.AbstractServer | None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def start(self) -> Self:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class ScriptedUpstream:
+class ScriptedUpstream(LoopbackUpstream):
     """A raw HTTP/1.1 server whose reply is chosen by the request's `model`.
 
     Raw sockets, not an HTTP framework, so tests can produce exactly the
@@ -136,19 +159,6 @@ class ScriptedUpstream:
     aborted: int = 0
     port: int = 0
     _server: asyncio.AbstractServer | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    async def start(self) -> ScriptedUpstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from tests.support import LoopbackUpstream
+
 Fault = Callable[["MisbehavingUpstream", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 MiB = 1 << 20
 HANG_S = 5.0  # the longest any mode stays silent: longer than the gateway's read timeout in the tests
@@ -228,7 +230,7 @@ async def _send_filler(up: MisbehavingUpstream, writer: asyncio.StreamWriter, to
 
 
 @dataclass
-class MisbehavingUpstream:
+class MisbehavingUpstream(LoopbackUpstream):
     """Serves `FAULTS` by the request's model; counts what it sent and when the gateway hung up."""
 
     port: int = 0
@@ -236,19 +238,6 @@ class MisbehavingUpstream:
     hung_up: dict[str, int] = field(default_factory=dict)  # times the gateway dropped the connection, per fault
     current: str = ""
     _server: asyncio.AbstractServer | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    async def start(self) -> MisbehavingUpstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         fault = ""
