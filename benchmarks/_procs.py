@@ -86,6 +86,23 @@ def rss_mb(pid: int) -> float:
     return round(total / (1024 * 1024), 1)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process and its descendants have used so far.
+
+    Per request, this is the measure that a busy or shared machine disturbs
+    least: time the process waited for a core (another job, a neighbour's
+    steal) is in wall-clock RPS but not in its CPU time."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def http_get(port: int, path: str, timeout: float = 2.0) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

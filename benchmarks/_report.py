@@ -101,7 +101,7 @@ def _cell_note(cell: dict[str, Any]) -> str:
 def _lines_for_row(name: str, row: Row) -> list[list[str]]:
     status = row.get("status")
     if status in ("skipped", "failed"):
-        return [[name, status.upper(), "", "", "", "", "", "", "", "", row.get("reason", "")[:70]]]
+        return [[name, status.upper(), "", "", "", "", "", "", "", "", "", row.get("reason", "")[:70]]]
     lines = []
     for mode in MODES:
         for conc in CONCURRENCIES:
@@ -111,7 +111,7 @@ def _lines_for_row(name: str, row: Row) -> list[list[str]]:
                 name, mode, conc[1:], _fmt(cell.get("rps"), 0), _fmt(cell.get("p50_ms"), 3),
                 _fmt(cell.get("p99_ms"), 3), _fmt(cell.get("added_p50_ms"), 3),
                 _fmt(_get(ttft or {}, "p50_ms"), 3), _fmt(_get(ttft or {}, "overhead_ms"), 3),
-                _fmt(cell.get("upstream_ratio"), 3), _cell_note(cell),
+                _fmt(cell.get("cpu_us_per_request"), 1), _fmt(cell.get("upstream_ratio"), 3), _cell_note(cell),
             ])
     return lines
 
@@ -125,7 +125,8 @@ def _render(header: list[str], lines: list[list[str]]) -> str:
 
 
 def format_table(rows: dict[str, Row]) -> str:
-    header = ["row", "mode", "c", "RPS", "p50 ms", "p99 ms", "+p50 ms", "TTFT ms", "+TTFT ms", "upstream", "note"]
+    header = ["row", "mode", "c", "RPS", "p50 ms", "p99 ms", "+p50 ms", "TTFT ms", "+TTFT ms", "CPU µs/req", "upstream",
+              "note"]
     lines = [line for name, row in rows.items() for line in _lines_for_row(name, row)]
     rss_header = ["row", "RSS MB", "before", "after", "after soak", "soak req", "growth %", "note"]
     rss_lines = []

@@ -49,7 +49,7 @@ from benchmarks._load import (
     soak,
     upstream_requests,
 )
-from benchmarks._procs import CpuPlan, ServiceError, pin_tree, plan_cpus, rss_mb
+from benchmarks._procs import CpuPlan, ServiceError, cpu_s, pin_tree, plan_cpus, rss_mb
 from benchmarks._servers import Endpoint
 
 ROWS = ("direct", "nginx", "semgate", "semgate-default", "semgate-tenants", "semgate-tenants-redis", "litellm")
@@ -178,7 +178,11 @@ def _wrk_points(
         for conc in (1, 32):
             log(f"{endpoint.row}: {mode} c={conc} for {settings.duration_s:g}s")
             before = lines.settled() if lines else 0
+            cpu_before = cpu_s(endpoint.service.pid) if endpoint.service else 0.0
             cell = out[mode][f"c{conc}"] = _counted_run(url, script, conc, settings, status_port)
+            if endpoint.service:  # the server's own CPU per request (wrk's requests; a few in flight at the end)
+                cell["cpu_us_per_request"] = round(1e6 * (cpu_s(endpoint.service.pid) - cpu_before)
+                                                   / max(1, cell["requests"]), 1)
             if lines:
                 cell["access_log_lines"] = lines.settled() - before
             if endpoint.service:
