@@ -50,7 +50,7 @@ class StoreGuard:
             return await call()
         except StoreError as exc:
             if not self.down:  # one line per outage, not one per request
-                log.error("store failed (%s): %s; going on %s for %.0fs", op, exc,
+                log.error("store failed (%s): %s; going on %s for %gs", op, exc,
                           "without it" if self.fail_open else "refusing requests", self._retry_after_s)
             self._down_until = self._clock() + self._retry_after_s
             return self._without(op, fallback)
