@@ -144,6 +144,12 @@ class GatewayMetrics:
             "semgate_access_log_dropped", "Access-log lines dropped because the log's destination did not keep up "
             "(or failed); the log itself says how many.", registry=r,
         )
+        self.connections_refused = Counter(
+            "semgate_client_connections_refused", "Client connections the HTTP server answered and closed itself, by "
+            "reason (the error code: invalid_http, request_timeout, request_header_fields_too_large, "
+            "too_many_connections, ...; reclaimed: an idle one closed to make room at the connection cap).",
+            ["reason"], registry=r,
+        )
         self._children: dict[tuple[Any, ...], Any] = {}
         self._multiprocess = multiprocess()
         self._refreshers: list[Callable[[], None]] = []
@@ -260,6 +266,9 @@ class GatewayMetrics:
 
     def client_disconnect(self, model: str) -> None:
         self._child(self.client_disconnects, model).inc()
+
+    def connection_refused(self, reason: str) -> None:
+        self._child(self.connections_refused, reason).inc()
 
     def render(self) -> bytes:
         if not self._multiprocess:

@@ -35,6 +35,7 @@ import asyncio
 import heapq
 import logging
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -51,6 +52,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import GatewayError, HeaderFieldsTooLarge, InvalidHTTP, RequestTimeout, TooManyConnections
 from gateway.exchange import request_id_of
 from gateway.headers import find_header
+from gateway.metrics import GatewayMetrics
 
 log = logging.getLogger("semgate.server")
 
@@ -87,6 +89,7 @@ class GatewayProtocol(HttpToolsProtocol):
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.limits = config.limits
+        self._count_refusal = _refusal_counter(self.app)
         self._phase = IDLE
         self._head_bytes = 0  # bytes received while no body was being read (an upper bound of the head)
         self._deadline = 0.0  # IDLE and HEAD: fixed; BODY: _last_data + body timeout
@@ -103,6 +106,7 @@ class GatewayProtocol(HttpToolsProtocol):
         if len(self.connections) >= self.limits.max_connections and not self._reclaim_idle():
             # Refused before uvicorn counts or reads it: the descriptor goes back at once.
             self.transport = transport
+            self._count_refusal(TooManyConnections.code)
             transport.write(self._reply(TooManyConnections(
                 f"the gateway holds its maximum of {self.limits.max_connections} client connections; retry shortly"
             )))
@@ -126,6 +130,7 @@ class GatewayProtocol(HttpToolsProtocol):
         for conn in heapq.nsmallest(max(1, len(idle) // 4), idle, key=attrgetter("_idle_since")):
             self.connections.discard(conn)  # now, not in connection_lost: the next admission counts it gone
             conn.transport.close()
+            self._count_refusal("reclaimed")
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -256,6 +261,7 @@ class GatewayProtocol(HttpToolsProtocol):
 
     def _refuse(self, error: GatewayError) -> None:
         """Answer `error` if no other reply is under way, then close."""
+        self._count_refusal(error.code or "refused")
         if self._may_answer() and not self.transport.is_closing():
             self.transport.write(self._reply(error))
         cycle = self.cycle
@@ -288,6 +294,21 @@ class GatewayProtocol(HttpToolsProtocol):
                     b"connection: close\r\n\r\n" % (len(body), request_id))
         head.append(body)
         return b"".join(head)
+
+
+def _refusal_counter(app: Any) -> Callable[[str], None]:
+    """The gateway's refusal counter (semgate_client_connections_refused_total), found
+    through uvicorn's wrappers; a no-op for an app without gateway metrics."""
+    for _ in range(8):
+        metrics = getattr(app, "metrics", None)
+        if isinstance(metrics, GatewayMetrics):
+            return metrics.connection_refused
+        app = getattr(app, "app", None)
+    return _ignore
+
+
+def _ignore(reason: str) -> None:
+    pass
 
 
 def _declares_body(headers: list[tuple[bytes, bytes]]) -> bool:

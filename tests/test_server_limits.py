@@ -353,3 +353,37 @@ def test_the_graceful_shutdown_period_comes_from_the_config() -> None:
     configured = parse_config({"server": {"shutdown_timeout_s": 3.5}, "models": models})
     assert uvicorn_config(object(), configured).timeout_graceful_shutdown == 3.5
     assert uvicorn_config(object(), parse_config({"models": models})).timeout_graceful_shutdown == 10
+
+
+def refused(gateway: RunningGateway, reason: str) -> float:
+    value = gateway.gateway.metrics.registry.get_sample_value(
+        "semgate_client_connections_refused_total", {"reason": reason})
+    return value or 0.0
+
+
+def test_the_servers_own_refusals_are_counted_by_reason(capped: RunningGateway) -> None:
+    before = {reason: refused(capped, reason) for reason in ("invalid_http", "request_header_fields_too_large",
+                                                              "too_many_connections", "reclaimed")}
+    send(capped.port, MALFORMED["unknown method"])
+    send(capped.port, b"GET /health HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 2 * HEADER_LIMIT + b"\r\n\r\n")
+    silent = [connect(capped.port) for _ in range(4)]
+    try:
+        time.sleep(0.2)
+        assert send(capped.port, b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").status == 200
+    finally:
+        for sock in silent:
+            sock.close()
+    time.sleep(0.2)
+    busy = [connect(capped.port) for _ in range(4)]
+    try:
+        for sock in busy:
+            sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n")
+        time.sleep(0.2)
+        assert send(capped.port, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n").status == 503
+    finally:
+        for sock in busy:
+            sock.close()
+    time.sleep(0.2)
+    after = {reason: refused(capped, reason) - count for reason, count in before.items()}
+    assert after == {"invalid_http": 1, "request_header_fields_too_large": 1, "too_many_connections": 1,
+                     "reclaimed": 1}

@@ -201,6 +201,12 @@ PANELS: list[dict[str, Any]] = [
                                             "{{op}} ({{outcome}})")), stack=True,
                description="Store (Redis) operations that failed or were skipped; open: the request went on "
                            "without it, closed: it was refused."),
+    timeseries("Client connections refused / s",
+               targets((f"sum by (reason) (rate(semgate_client_connections_refused_total{{{SEL}}}[{RI}]))",
+                        "{{reason}}")), stack=True,
+               description="Connections the HTTP server answered and closed itself: malformed HTTP, slow heads or "
+                           "bodies (408), oversized heads (431), the connection cap (503); reclaimed: idle ones "
+                           "closed to make room at the cap."),
     timeseries("Access-log lines dropped / s",
                targets((f"sum by (instance) (rate(semgate_access_log_dropped_total{{{SEL}}}[{RI}]))", "{{instance}}")),
                description="Lines the log's destination could not take in time (a blocked stderr, a full disk); "
