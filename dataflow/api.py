@@ -22,19 +22,19 @@ from dataflow.executor import Executor, Session
 from dataflow.graph import Perf, VarStatus
 from dataflow.remote import Remote
 from dataflow.writes import Body, CallBody, GraphBody, SessionBody, ValueBody, VariableBody, submit, variable
-from gateway.errors import BadRequest, ClientDisconnected, GatewayError, InvalidJSON
-from gateway.exchange import Exchange
+from gateway.errors import GatewayError, InvalidJSON
 from gateway.protocol import validate
 from gateway.tenancy import tenant_of
 
 PREFIX = "/dataflow/v1"
 
 
-def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
+def build_router(executor: Executor) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
 
     async def body_of(request: Request, schema: type[Body]) -> Any:
-        raw = await read_body(request, max_body_bytes)
+        # Bounded before it is read: the gateway limits every body it hands FastAPI (gateway/asgi.py).
+        raw = await request.body()
         try:
             data = orjson.loads(raw or b"{}")
         except orjson.JSONDecodeError as exc:
@@ -112,22 +112,8 @@ def build_router(executor: Executor, max_body_bytes: int) -> APIRouter:
     return router
 
 
-def mount(api: FastAPI, executor: Executor, max_body_bytes: int) -> None:
-    api.include_router(build_router(executor, max_body_bytes))
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as early as the proxied endpoints refuse it: a content-length over
-    the limit before a byte is read, a chunked body as soon as it passes the limit.
-    (It is their reader, Exchange.read_body; nothing is sent through this Exchange.)"""
-    try:
-        return await Exchange(request.scope, request.receive, _no_reply).read_body(limit)
-    except ClientDisconnected:
-        raise BadRequest("the client went away before sending the whole body") from None
-
-
-async def _no_reply(message: dict[str, Any]) -> None:
-    raise RuntimeError("a body reader does not reply")  # pragma: no cover - never called
+def mount(api: FastAPI, executor: Executor) -> None:
+    api.include_router(build_router(executor))
 
 
 def _fetch_params(request: Request, executor: Executor) -> tuple[Perf, float]:

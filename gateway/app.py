@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from dataflow import api as dataflow_api
@@ -32,6 +33,7 @@ from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
 from gateway.errors import (
+    BadRequest,
     GatewayError,
     InvalidJSON,
     MethodNotAllowed,
@@ -282,6 +284,11 @@ def build_api(gateway: Gateway) -> FastAPI:
         # README: a schema violation is 400 invalid_request on every route, not FastAPI's 422.
         return _reply(first_problem(exc.errors(), sourced=True))
 
+    @api.exception_handler(ClientDisconnect)
+    async def client_left(_: Request, exc: ClientDisconnect) -> Response:
+        # The client hung up before its whole body came (any route): nobody to answer, nothing to log.
+        return _reply(BadRequest("the client went away before sending the whole body"))
+
     @api.exception_handler(Exception)
     async def internal_error(_: Request, exc: Exception) -> Response:
         log.error("unhandled error: %r", exc, exc_info=exc)
@@ -319,7 +326,7 @@ def build_api(gateway: Gateway) -> FastAPI:
         body = {"id": name, "object": "model", "created": gateway.created, "owned_by": "semgate"}
         return JSONResponse(body)
 
-    dataflow_api.mount(api, gateway.dataflow, gateway.config.server.max_body_bytes)
+    dataflow_api.mount(api, gateway.dataflow)
     if gateway.access is not None:
         admin_api.mount(api, gateway.access)
     openapi.install(api, ENDPOINTS, auth=gateway.access is not None)
