@@ -28,7 +28,7 @@ from dataflow import api as dataflow_api
 from dataflow.executor import Executor
 from gateway import openapi
 from gateway.accesslog import AccessLog
-from gateway.asgi import declared_too_large, with_body_limit, with_request_id
+from gateway.asgi import with_body_limit, with_request_id
 from gateway.cache import ResponseCache
 from gateway.config import GatewayConfig
 from gateway.engines.manager import EngineSet
@@ -138,11 +138,11 @@ class Gateway:
             await handler(scope, receive, send)  # its Exchange sets x-request-id and bounds the body
             return
         limit = self.config.server.max_body_bytes
-        too_large = declared_too_large(scope, limit)
-        if too_large is not None:
-            await Exchange(scope, receive, send).reply_error(too_large)
+        exchange = Exchange(scope, receive, send)
+        if (too_large := exchange.declared_too_large(limit)) is not None:
+            await exchange.reply_error(too_large)
             return
-        await self.api(scope, with_body_limit(receive, limit), with_request_id(scope, send))
+        await self.api(scope, with_body_limit(receive, limit), with_request_id(exchange.request_id, send))
 
     async def startup(self) -> None:
         """Start engines and health checks; a second call is a no-op.

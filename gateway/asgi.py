@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import PayloadTooLarge
-from gateway.exchange import Receive, Scope, Send, request_id_of
-from gateway.headers import find_header
+from gateway.exchange import Receive, Send
 
 
-def with_request_id(scope: Scope, send: Send) -> Send:
-    """`send` that adds x-request-id to the reply: the client's if sane, else a fresh one."""
-    request_id = request_id_of(find_header(scope["headers"], b"x-request-id"))
+def with_request_id(request_id: bytes, send: Send) -> Send:
+    """`send` that adds x-request-id (the Exchange's: the client's if sane, else a fresh one) to the reply."""
 
     async def send_with_id(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -25,14 +23,6 @@ def with_request_id(scope: Scope, send: Send) -> Send:
         await send(message)
 
     return send_with_id
-
-
-def declared_too_large(scope: Scope, limit: int) -> PayloadTooLarge | None:
-    """A 413 for a body whose content-length is over the limit, before any of it is read."""
-    length = find_header(scope["headers"], b"content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        return PayloadTooLarge(f"request body is {int(length)} bytes; the limit is {limit}")
-    return None
 
 
 def with_body_limit(receive: Receive, limit: int) -> Receive:

@@ -67,9 +67,15 @@ class Exchange:
     def header(self, name: bytes) -> bytes | None:
         return find_header(self.scope["headers"], name)
 
-    async def read_body(self, limit: int) -> bytes:
+    def declared_too_large(self, limit: int) -> PayloadTooLarge | None:
+        """A 413 for a content-length over `limit`, before a byte of the body is read."""
         if self._content_length > limit:
-            raise PayloadTooLarge(f"request body is {self._content_length} bytes; the limit is {limit}")
+            return PayloadTooLarge(f"request body is {self._content_length} bytes; the limit is {limit}")
+        return None
+
+    async def read_body(self, limit: int) -> bytes:
+        if (refused := self.declared_too_large(limit)) is not None:
+            raise refused
         chunks: list[bytes] = []
         size = 0
         while True:

@@ -56,8 +56,8 @@ class SSEUsageTap:
     def _take_usage(self, data: bytes) -> bytes:
         kept = []
         for event in events(data):
-            if _has_usage(event) and (data := data_of(event)) is not None:
-                payload = _parse(data)
+            if _has_usage(event) and (field := data_of(event)) is not None:
+                payload = _parse(field)
                 if payload is not None and isinstance(payload.get("usage"), dict):
                     self.usage = payload["usage"]
                     if self.strip_usage and not payload.get("choices"):
